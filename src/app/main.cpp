@@ -1,0 +1,31 @@
+// animatediff: the command-line front end. It only parses arguments, calls the engine library
+// and prints; each subcommand lives in its own cmd_*.cpp.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "app/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"animatediff: text-to-video with AnimateDiff motion modules and Stable Diffusion, in C++"};
+  app.set_version_flag("--version", std::string("animatediff ") + AD_VERSION);
+  app.require_subcommand(1);
+  ad::app::CommandList commands;
+  ad::app::register_commands(app, commands);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& command : commands)
+      if (command.app->parsed()) return command.run();
+  } catch (const ad::UnsupportedError& e) {
+    std::fprintf(stderr, "animatediff: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "animatediff: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,69 @@
+#include "backend/cpu/convert.h"
+
+#include <immintrin.h>
+
+#include "core/thread_pool.h"
+
+namespace ad::cpu {
+
+namespace {
+
+__attribute__((target("avx512f"))) void f16_to_f32_avx512(const uint16_t* src, float* dst, int64_t count) {
+  int64_t i = 0;
+  for (; i + 16 <= count; i += 16)
+    _mm512_storeu_ps(dst + i, _mm512_mask_cvtph_ps(_mm512_setzero_ps(), 0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+  for (; i < count; ++i) dst[i] = f16_to_f32(src[i]);
+}
+
+__attribute__((target("avx,f16c"))) void f16_to_f32_f16c(const uint16_t* src, float* dst, int64_t count) {
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  for (; i < count; ++i) dst[i] = f16_to_f32(src[i]);
+}
+
+void f16_to_f32_scalar(const uint16_t* src, float* dst, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) dst[i] = f16_to_f32(src[i]);
+}
+
+using ConvertFn = void (*)(const uint16_t*, float*, int64_t);
+
+ConvertFn pick_f16_to_f32() {
+  if (__builtin_cpu_supports("avx512f")) return f16_to_f32_avx512;
+  if (__builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx")) return f16_to_f32_f16c;
+  return f16_to_f32_scalar;
+}
+
+}  // namespace
+
+void f16_to_f32_n(const uint16_t* src, float* dst, int64_t count) {
+  static const ConvertFn fn = pick_f16_to_f32();
+  fn(src, dst, count);
+}
+
+// A shift per element: GCC vectorises it for each clone, picked at load time from CPUID.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void bf16_to_f32_n(const uint16_t* src, float* dst,
+                                                                                 int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    const uint32_t bits = static_cast<uint32_t>(src[i]) << 16;
+    std::memcpy(dst + i, &bits, sizeof(float));
+  }
+}
+
+Tensor as_dense_f32(const Tensor& t) {
+  if (t.dtype() == DType::F32) return t.contiguous();
+  if ((t.dtype() == DType::F16 || t.dtype() == DType::BF16) && t.is_contiguous()) {
+    Tensor out = Tensor::empty(t.shape(), DType::F32);
+    const auto* src = static_cast<const uint16_t*>(t.raw_data());
+    float* dst = out.data<float>();
+    const bool half = t.dtype() == DType::F16;
+    ThreadPool::parallel_for(t.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+      if (half) f16_to_f32_n(src + begin, dst + begin, end - begin);
+      else bf16_to_f32_n(src + begin, dst + begin, end - begin);
+    });
+    return out;
+  }
+  return t.to(DType::F32).contiguous();
+}
+
+}  // namespace ad::cpu
