@@ -11,7 +11,6 @@ void CpuBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor&
 void CpuBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor& out) { reference_backend().rms_norm(x, weight, eps, out); }
 void CpuBackend::group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, bool silu, Tensor& out) { reference_backend().group_norm(x, groups, weight, bias, eps, silu, out); }
 void CpuBackend::upsample_nearest(const Tensor& x, int scale, Tensor& out) { reference_backend().upsample_nearest(x, scale, out); }
-void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, const AttentionOptions& options, Tensor& out) { reference_backend().attention(q, k, v, bias, options, out); }
 void CpuBackend::embedding(const Tensor& ids, const Tensor& table, Tensor& out) { reference_backend().embedding(ids, table, out); }
 
 }  // namespace ad::cpu
