@@ -12,10 +12,6 @@ Shape transformed_shape(const WeightSource& source, Shape shape) {
   switch (source.transform) {
     case WeightTransform::None:
     case WeightTransform::SwapHalves: return shape;
-    case WeightTransform::SqueezeSpatial: {
-      if (shape.size() == 4 && shape[2] == 1 && shape[3] == 1) shape.resize(2);
-      return shape;
-    }
     case WeightTransform::Chunk: shape[0] /= source.parts; return shape;
   }
   return shape;
@@ -41,8 +37,6 @@ Tensor WeightMap::load(const std::string& canonical) const {
   Tensor t = source.file->load(source.name);
   switch (source.transform) {
     case WeightTransform::None: return t;
-    case WeightTransform::SqueezeSpatial:
-      return (t.ndim() == 4 && t.dim(2) == 1 && t.dim(3) == 1) ? t.view(Shape{t.dim(0), t.dim(1)}) : t;
     case WeightTransform::Chunk: {
       AD_CHECK(t.ndim() >= 1 && t.dim(0) % source.parts == 0, "{}: tensor '{}' {} cannot be split in {} along dim 0",
                source.file->path(), source.name, t.describe(), source.parts);
@@ -126,6 +120,12 @@ Tensor Binder::get(std::string_view name, const Shape& expected) const {
 
 Tensor Binder::get_optional(std::string_view name, const Shape& expected) const {
   return has(name) ? get(name, expected) : Tensor();
+}
+
+int Binder::count(std::string_view name) const {
+  int n = 0;
+  while (has_prefix(std::string(name) + "." + std::to_string(n) + ".")) ++n;
+  return n;
 }
 
 Shape Binder::shape(std::string_view name) const {

@@ -20,7 +20,6 @@ namespace ad::nn {
 // How a canonical tensor is derived from the stored one (constant rewrites live in key maps).
 enum class WeightTransform : uint8_t {
   None,
-  SqueezeSpatial,  // [O, C, 1, 1] 1x1 convolution kernel stored where a Linear [O, C] is expected
   Chunk,           // part `part` of `parts` equal pieces along dim 0 (fused qkv)
   SwapHalves,      // the two halves along dim 0 exchanged
 };
@@ -86,6 +85,8 @@ class Binder {
   bool has(std::string_view name) const { return map_->contains(full(name)); }
   // True when any tensor lives below this binder's prefix + name.
   bool has_prefix(std::string_view name) const { return !map_->names_with_prefix(full(name)).empty(); }
+  // Number of consecutive children name.0., name.1., ... below this binder.
+  int count(std::string_view name) const;
   // Shape of a stored tensor (for deriving configuration from weights); error when absent.
   Shape shape(std::string_view name) const;
   std::string full(std::string_view name) const { return prefix_ + std::string(name); }
