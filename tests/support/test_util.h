@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/tensor.h"
+#include "core/tensor_compare.h"
 
 namespace ad::test {
 
@@ -14,12 +15,9 @@ std::string cli_path();  // the built animatediff program
 // Uniform in [low, high) from a fixed-seed generator (deterministic across runs).
 Tensor random_tensor(const Shape& shape, uint64_t seed, float low = -1.0f, float high = 1.0f);
 
-struct Diff {
-  double max_abs = 0;
-  double rel_l2 = 0;
-  bool finite = true;
-};
+using Diff = TensorDiff;
 // got vs want (any strides, any float dtypes); rel_l2 = |got - want| / |want|.
-Diff compare(const Tensor& got, const Tensor& want);
+inline Diff compare(const Tensor& got, const Tensor& want) { return compare_tensors(got, want); }
+
 
 }  // namespace ad::test
