@@ -5,11 +5,14 @@
 
 #include "app/commands.h"
 #include "core/error.h"
+#include "core/thread_pool.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"animatediff: text-to-video with AnimateDiff motion modules and Stable Diffusion, in C++"};
   app.set_version_flag("--version", std::string("animatediff ") + AD_VERSION);
   app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "Worker threads (default: one per core)")->check(CLI::NonNegativeNumber);
   ad::app::CommandList commands;
   ad::app::register_commands(app, commands);
   try {
@@ -17,6 +20,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  ad::ThreadPool::set_threads(threads);
   try {
     for (auto& command : commands)
       if (command.app->parsed()) return command.run();

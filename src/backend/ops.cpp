@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "backend/backend.h"
+#include "backend/flop_counter.h"
 
 namespace ad::ops {
 
@@ -169,6 +170,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const E
     const Tensor& r = epilogue.residual;
     e2.residual = r.ndim() == 1 ? r.unsqueeze(0) : r.flatten(0, r.ndim() - 2);
   }
+  FlopCounter::add(2.0 * static_cast<double>(x2.dim(0)) * static_cast<double>(weight.dim(0)) * static_cast<double>(weight.dim(1)));
   backend_of(x).linear(x2, weight, bias, e2, out2);
   return out;
 }
@@ -199,6 +201,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   };
   Tensor a3 = as3(a, shape_a), b3 = as3(b, shape_b);
   Tensor o3 = batch.size() == 0 ? out.unsqueeze(0) : out.view({batches, a.dim(-2), b.dim(-1)});
+  FlopCounter::add(2.0 * static_cast<double>(o3.numel()) * static_cast<double>(a.dim(-1)));
   backend_of(a).matmul(a3, b3, o3);
   return out;
 }
@@ -223,6 +226,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   Tensor out = options.channels_last
                    ? Tensor::empty_strided(shape, Strides{h * w * shape[1], 1, w * shape[1], shape[1]})
                    : Tensor::empty(shape);
+  FlopCounter::add(2.0 * static_cast<double>(out.numel()) * static_cast<double>(weight.dim(1) * weight.dim(2) * weight.dim(3)));
   backend_of(x).conv2d(x, weight, bias, options, epilogue, out);
   return out;
 }
@@ -258,6 +262,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Attent
   }
   Tensor storage = Tensor::empty(Shape{B, Lq, H, Dv});
   Tensor out = storage.transpose(1, 2);  // [B, H, Lq, Dv]
+  FlopCounter::add(2.0 * static_cast<double>(B * H * Lq * k.dim(2)) * static_cast<double>(q.dim(3) + Dv));
   backend_of(q).attention(unit(q), unit(k), unit(v), bias_e, options, out);
   return out;
 }

@@ -215,7 +215,7 @@ Tensor Tensor::flatten(int start_dim, int end_dim) const {
   if (!mergeable) return contiguous().flatten(start_dim, end_dim);
   Strides strides;
   for (int i = 0; i < s; ++i) strides.push_back(strides_[i]);
-  int64_t inner = 1;
+  int64_t inner = strides_[e];  // all merged dimensions of size 1: any stride addresses them
   for (int i = e; i >= s; --i)
     if (shape_[i] != 1) {
       inner = strides_[i];

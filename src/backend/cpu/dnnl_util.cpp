@@ -27,6 +27,11 @@ dnnl::memory::data_type dnnl_dtype(DType dtype) {
 dnnl::memory::desc dnnl_desc(const Tensor& t) {
   dnnl::memory::dims dims(t.shape().begin(), t.shape().end());
   dnnl::memory::dims strides(t.strides().begin(), t.strides().end());
+  // A size-1 dimension may carry any stride; give it the one a dense layout would, since oneDNN
+  // infers the memory format from the strides (and picks kernels that reject odd ones).
+  for (int i = t.ndim() - 1; i >= 0; --i)
+    if (dims[static_cast<size_t>(i)] == 1)
+      strides[static_cast<size_t>(i)] = i + 1 < t.ndim() ? strides[static_cast<size_t>(i + 1)] * dims[static_cast<size_t>(i + 1)] : 1;
   return dnnl::memory::desc(dims, dnnl_dtype(t.dtype()), strides);
 }
 
