@@ -56,6 +56,44 @@ RmsNorm RmsNorm::load(const Binder& b, int64_t features, float eps) {
   return r;
 }
 
+Tensor GroupNorm::over_frames(const Tensor& x, int64_t frames, bool silu) const {
+  if (frames <= 1) return (*this)(x, silu);
+  return video_to_frames((*this)(frames_to_video(x, frames), silu));
+}
+
+Tensor frames_to_video(const Tensor& x, int64_t frames) {
+  AD_CHECK(x.ndim() == 4 && frames > 0 && x.dim(0) % frames == 0, "frames_to_video: {} rows are not a multiple of {} frames",
+           x.describe(), frames);
+  // Rows are evenly strided, so video b starts frames * stride(0) after video b - 1.
+  return Tensor(x.storage(), x.offset(), Shape{x.dim(0) / frames, x.dim(1), frames, x.dim(2), x.dim(3)},
+                Strides{x.stride(0) * frames, x.stride(1), x.stride(0), x.stride(2), x.stride(3)}, x.dtype());
+}
+
+Tensor video_to_frames(const Tensor& video) {
+  AD_CHECK(video.ndim() == 5, "video_to_frames: {} must be [b, C, f, H, W]", video.describe());
+  Tensor t = video;
+  if (video.dim(0) > 1 && video.stride(0) != video.stride(2) * video.dim(2)) {
+    // Frames of one video are not followed by the next video's: copy frames-major.
+    Tensor frames_major = Tensor::empty(Shape{video.dim(0), video.dim(2), video.dim(1), video.dim(3), video.dim(4)}, video.dtype());
+    frames_major.copy_from(video.permute({0, 2, 1, 3, 4}));
+    t = frames_major.permute({0, 2, 1, 3, 4});
+  }
+  return Tensor(t.storage(), t.offset(), Shape{t.dim(0) * t.dim(2), t.dim(1), t.dim(3), t.dim(4)},
+                Strides{t.stride(2), t.stride(1), t.stride(3), t.stride(4)}, t.dtype());
+}
+
+Tensor bcfhw_to_frames(const Tensor& video) {
+  AD_CHECK(video.ndim() == 5, "video latents {} must be [B, C, F, H, W]", video.describe());
+  return video.permute({0, 2, 1, 3, 4}).reshape(Shape{video.dim(0) * video.dim(2), video.dim(1), video.dim(3), video.dim(4)});
+}
+
+Tensor frames_to_bcfhw(const Tensor& frames, int64_t frame_count) {
+  AD_CHECK(frames.ndim() == 4 && frame_count > 0 && frames.dim(0) % frame_count == 0,
+           "frames {} are not a whole number of {}-frame videos", frames.describe(), frame_count);
+  const Tensor f = frames.contiguous();
+  return f.view(Shape{f.dim(0) / frame_count, frame_count, f.dim(1), f.dim(2), f.dim(3)}).permute({0, 2, 1, 3, 4}).contiguous();
+}
+
 Tensor image_to_tokens(const Tensor& x) {
   // [N, C, H, W] -> [N, H, W, C] -> [N, H*W, C]; a view when x is channels-last.
   return x.permute({0, 2, 3, 1}).reshape(Shape{x.dim(0), x.dim(2) * x.dim(3), x.dim(1)});

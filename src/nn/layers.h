@@ -43,6 +43,9 @@ struct GroupNorm {
 
   static GroupNorm load(const Binder& b, int64_t channels, int groups, float eps);
   Tensor operator()(const Tensor& x, bool silu = false) const { return ops::group_norm(x, groups, weight, bias, eps, silu); }
+  // x holds the frames of videos as rows [(b f), C, H, W]: statistics span all `frames` frames of
+  // each video (torch GroupNorm on the 5-D (b, C, f, H, W) tensor). frames <= 1: per image.
+  Tensor over_frames(const Tensor& x, int64_t frames, bool silu = false) const;
 };
 
 struct LayerNorm {
@@ -65,6 +68,14 @@ struct RmsNorm {
 Tensor image_to_tokens(const Tensor& x);
 // The inverse: [N, H*W, C] -> [N, C, H, W] with channels-last strides (a view).
 Tensor tokens_to_image(const Tensor& tokens, int64_t height, int64_t width);
+// Frames of videos as image rows [(b f), C, H, W] <-> the 5-D [b, C, f, H, W] view of the same
+// memory (no copy; needs the frame rows of a video to be evenly strided, as dense tensors are).
+Tensor frames_to_video(const Tensor& x, int64_t frames);
+Tensor video_to_frames(const Tensor& video);
+// Video latents [B, C, F, H, W] (the fixtures' and diffusers' layout) <-> frame rows
+// [(B F), C, H, W] (a copy each way).
+Tensor bcfhw_to_frames(const Tensor& video);
+Tensor frames_to_bcfhw(const Tensor& frames, int64_t frame_count);
 // [B, L, H*D] -> [B, H, L, D] view.
 Tensor split_heads(const Tensor& x, int64_t heads);
 // [B, H, L, D] (as returned by ops::attention) -> [B, L, H*D].

@@ -21,13 +21,13 @@ ResnetBlock2D ResnetBlock2D::load(const Binder& b, int64_t in, int64_t out, int6
   return r;
 }
 
-Tensor ResnetBlock2D::operator()(const Tensor& x, const Tensor& temb_silu) const {
-  Tensor h = conv1(norm1(x, /*silu=*/true));
+Tensor ResnetBlock2D::operator()(const Tensor& x, const Tensor& temb_silu, int64_t norm_frames) const {
+  Tensor h = conv1(norm1.over_frames(x, norm_frames, /*silu=*/true));
   if (has_time && temb_silu.defined()) {
     const Tensor t = time_emb_proj(temb_silu);  // [N, C]
     ops::add_(h, t.view(Shape{t.dim(0), t.dim(1), 1, 1}));
   }
-  h = norm2(h, /*silu=*/true);
+  h = norm2.over_frames(h, norm_frames, /*silu=*/true);
   Epilogue e;
   e.residual = has_shortcut ? conv_shortcut(x) : x;
   return conv2(h, e);

@@ -19,8 +19,9 @@ struct ResnetBlock2D {
   // `in`, `out` of -1 are read from the weights; temb_channels 0 = no time embedding.
   static ResnetBlock2D load(const Binder& b, int64_t in, int64_t out, int64_t temb_channels, int groups, float eps);
   int64_t out_channels() const { return conv2.out_channels; }
-  // temb_silu: SiLU(time embedding) [N, temb_channels], or undefined.
-  Tensor operator()(const Tensor& x, const Tensor& temb_silu = {}) const;
+  // temb_silu: SiLU(time embedding) [N or 1, temb_channels], or undefined. norm_frames > 1: the
+  // rows are frames of videos and both GroupNorms span each video's frames (AnimateDiff v1).
+  Tensor operator()(const Tensor& x, const Tensor& temb_silu = {}, int64_t norm_frames = 1) const;
 };
 
 // 3x3 convolution with stride 2; `asymmetric_pad` pads (0, 1, 0, 1) and convolves without padding

@@ -21,6 +21,29 @@ Tensor timestep_embedding(const Tensor& timesteps, int64_t dim) {
   return out;
 }
 
+std::string UNetSlot::name() const {
+  switch (kind) {
+    case Kind::Down: return "down_blocks." + std::to_string(block) + ".motion_modules." + std::to_string(layer);
+    case Kind::Mid: return "mid_block.motion_modules." + std::to_string(layer);
+    case Kind::Up: return "up_blocks." + std::to_string(block) + ".motion_modules." + std::to_string(layer);
+  }
+  return {};
+}
+
+namespace {
+
+// Rows per video -> rows per frame: [b, ...] -> [b * frames, ...] (frame f of video b at b*frames + f).
+Tensor repeat_per_frame(const Tensor& x, int64_t frames) {
+  if (frames == 1) return x;
+  Shape shape = x.shape();
+  shape.insert(1, frames);
+  Shape merged = x.shape();
+  merged[0] *= frames;
+  return x.unsqueeze(1).expand(shape).reshape(merged);
+}
+
+}  // namespace
+
 UNet2DConditionModel UNet2DConditionModel::load(const nn::Binder& b, const UNetConfig& c) {
   UNet2DConditionModel m;
   m.config_ = c;
@@ -65,15 +88,16 @@ UNet2DConditionModel UNet2DConditionModel::load(const nn::Binder& b, const UNetC
   return m;
 }
 
-Tensor UNet2DConditionModel::run_layer(const Layer& layer, const Tensor& h, const Tensor& temb,
-                                       const Tensor& context) const {
-  Tensor out = layer.resnet(h, temb);
+Tensor UNet2DConditionModel::run_layer(const Layer& layer, const Tensor& h, const Tensor& temb, const Tensor& context,
+                                       const VideoOptions& video, const UNetSlot& slot) const {
+  Tensor out = layer.resnet(h, temb, video.resnet_norm_over_frames ? video.frames : 1);
   if (layer.attention) out = (*layer.attention)(out, context);
+  if (video.temporal) out = video.temporal->apply(slot, out, video.frames);
   return out;
 }
 
 Tensor UNet2DConditionModel::forward(const Tensor& sample, const Tensor& timesteps, const Tensor& context,
-                                     const DebugSink& debug) const {
+                                     const VideoOptions& video, const DebugSink& debug) const {
   const auto emit = [&](std::string_view name, const Tensor& t) {
     if (debug) debug(name, t);
   };
@@ -82,10 +106,17 @@ Tensor UNet2DConditionModel::forward(const Tensor& sample, const Tensor& timeste
   const int64_t factor = int64_t{1} << (config_.levels() - 1);
   AD_CHECK(sample.dim(2) % factor == 0 && sample.dim(3) % factor == 0,
            "UNet: latent size {}x{} must be a multiple of {}", sample.dim(2), sample.dim(3), factor);
-  AD_CHECK(timesteps.ndim() == 1 && timesteps.dim(0) == sample.dim(0), "UNet: timesteps {} must be [{}]",
-           timesteps.describe(), sample.dim(0));
-  AD_CHECK(context.ndim() == 3 && context.dim(0) == sample.dim(0) && context.dim(2) == config_.cross_attention_dim,
-           "UNet: context {} must be [{}, S, {}]", context.describe(), sample.dim(0), config_.cross_attention_dim);
+  const int64_t N = sample.dim(0);
+  AD_CHECK(video.frames >= 1 && N % video.frames == 0, "UNet: {} rows are not a whole number of {}-frame videos", N,
+           video.frames);
+  const int64_t videos = N / video.frames;
+  AD_CHECK(timesteps.ndim() == 1 && (timesteps.dim(0) == N || timesteps.dim(0) == videos || timesteps.dim(0) == 1),
+           "UNet: timesteps {} must be [{}], [{}] or [1]", timesteps.describe(), N, videos);
+  AD_CHECK(context.ndim() == 3 && (context.dim(0) == N || context.dim(0) == videos) &&
+               context.dim(2) == config_.cross_attention_dim,
+           "UNet: context {} must be [{}, S, {}] or [{}, S, {}]", context.describe(), N, config_.cross_attention_dim,
+           videos, config_.cross_attention_dim);
+  const Tensor frame_context = context.dim(0) == N ? context : repeat_per_frame(context, video.frames);
 
   const Tensor t_proj = timestep_embedding(timesteps, config_.block_channels[0]);
   emit("time_proj", t_proj);
@@ -93,14 +124,16 @@ Tensor UNet2DConditionModel::forward(const Tensor& sample, const Tensor& timeste
   silu.activation = Activation::Silu;
   const Tensor temb = time_linear_2_(time_linear_1_(t_proj, silu));
   emit("time_embedding", temb);
-  const Tensor temb_silu = ops::silu(temb);
+  // One row per frame (or a single row shared by all).
+  const Tensor temb_silu = ops::silu(timesteps.dim(0) == videos && videos != N ? repeat_per_frame(temb, video.frames) : temb);
 
   Tensor h = conv_in_(sample);
   emit("conv_in", h);
   std::vector<Tensor> skips{h};
   for (size_t i = 0; i < down_.size(); ++i) {
-    for (const Layer& layer : down_[i].layers) {
-      h = run_layer(layer, h, temb_silu, context);
+    for (size_t j = 0; j < down_[i].layers.size(); ++j) {
+      const UNetSlot slot{UNetSlot::Kind::Down, static_cast<int>(i), static_cast<int>(j)};
+      h = run_layer(down_[i].layers[j], h, temb_silu, frame_context, video, slot);
       skips.push_back(h);
     }
     if (down_[i].downsample) {
@@ -109,18 +142,20 @@ Tensor UNet2DConditionModel::forward(const Tensor& sample, const Tensor& timeste
     }
     emit("down_blocks." + std::to_string(i), h);
   }
-  h = mid_last_(run_layer(mid_first_, h, temb_silu, context), temb_silu);
+  h = run_layer(mid_first_, h, temb_silu, frame_context, video, UNetSlot{UNetSlot::Kind::Mid, 0, 0});
+  h = mid_last_(h, temb_silu, video.resnet_norm_over_frames ? video.frames : 1);
   emit("mid_block", h);
   for (size_t i = 0; i < up_.size(); ++i) {
-    for (const Layer& layer : up_[i].layers) {
+    for (size_t j = 0; j < up_[i].layers.size(); ++j) {
       h = ops::concat({h, skips.back()}, 1);  // cat([h, skip]) along channels
       skips.pop_back();
-      h = run_layer(layer, h, temb_silu, context);
+      const UNetSlot slot{UNetSlot::Kind::Up, static_cast<int>(i), static_cast<int>(j)};
+      h = run_layer(up_[i].layers[j], h, temb_silu, frame_context, video, slot);
     }
     if (up_[i].upsample) h = (*up_[i].upsample)(h);
     emit("up_blocks." + std::to_string(i), h);
   }
-  return conv_out_(norm_out_(h, /*silu=*/true));
+  return conv_out_(norm_out_.over_frames(h, video.resnet_norm_over_frames ? video.frames : 1, /*silu=*/true));
 }
 
 }  // namespace ad::models

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,13 +30,43 @@ using DebugSink = std::function<void(std::string_view name, const Tensor& value)
 // computes them in float32: [cos(t * f_i) | sin(t * f_i)], f_i = exp(-ln(10000) * i / (dim/2)).
 Tensor timestep_embedding(const Tensor& timesteps, int64_t dim);
 
+// A place in the UNet after a (ResNet, spatial transformer) pair, where video models insert
+// their temporal layers.
+struct UNetSlot {
+  enum class Kind { Down, Mid, Up };
+  Kind kind = Kind::Down;
+  int block = 0;
+  int layer = 0;
+  // "down_blocks.1.motion_modules.0", "mid_block.motion_modules.0", "up_blocks.3.motion_modules.2"
+  std::string name() const;
+};
+
+// Temporal layers (AnimateDiff motion modules) applied at UNet slots.
+class TemporalLayers {
+ public:
+  virtual ~TemporalLayers() = default;
+  // h [(b f), C, H, W] -> same shape; a slot without a layer returns h.
+  virtual Tensor apply(const UNetSlot& slot, const Tensor& h, int64_t frames) const = 0;
+};
+
+// How the UNet runs on video: the rows of `sample` are the frames of videos (row b*frames + f).
+struct VideoOptions {
+  int64_t frames = 1;
+  const TemporalLayers* temporal = nullptr;
+  // AnimateDiff v1 (use_inflated_groupnorm=false): the ResNet GroupNorms and conv_norm_out take
+  // their statistics over all frames of a video.
+  bool resnet_norm_over_frames = false;
+};
+
 class UNet2DConditionModel {
  public:
   static UNet2DConditionModel load(const nn::Binder& b, const UNetConfig& config);
   const UNetConfig& config() const { return config_; }
 
-  // sample [N, C, H, W] (H, W multiples of 2^(levels-1)), timesteps [N] (F32), context [N, S, D].
-  Tensor forward(const Tensor& sample, const Tensor& timesteps, const Tensor& context,
+  // sample [N, C, H, W] (H, W multiples of 2^(levels-1)); timesteps [N], [N / frames] (one per
+  // video) or [1] (F32); context [N, S, D] or [N / frames, S, D] (one per video, shared by its
+  // frames).
+  Tensor forward(const Tensor& sample, const Tensor& timesteps, const Tensor& context, const VideoOptions& video = {},
                  const DebugSink& debug = {}) const;
 
  private:
@@ -49,7 +80,8 @@ class UNet2DConditionModel {
     std::optional<nn::Upsample2D> upsample;
   };
 
-  Tensor run_layer(const Layer& layer, const Tensor& h, const Tensor& temb, const Tensor& context) const;
+  Tensor run_layer(const Layer& layer, const Tensor& h, const Tensor& temb, const Tensor& context,
+                   const VideoOptions& video, const UNetSlot& slot) const;
 
   UNetConfig config_;
   nn::Linear time_linear_1_, time_linear_2_;
