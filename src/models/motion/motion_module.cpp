@@ -88,7 +88,23 @@ Tensor TemporalTransformer::temporal_attention(const nn::MultiHeadAttention& att
   return attention.out(attended.view(Shape{rows, positions, C}), e);
 }
 
-Tensor TemporalTransformer::forward(const Tensor& x, int64_t frames, MotionNorm norm, const DebugSink& debug) const {
+Tensor TemporalTransformer::attention_blocks(const Block& block, const Tensor& h_in, int64_t frames,
+                                             const DebugSink& debug) const {
+  Tensor h = h_in;
+  const int64_t rows = h.dim(0), positions = h.dim(1), C = h.dim(2);
+  for (int a = 0; a < 2; ++a) {
+    // + pe[:f] for frame f of every video, after the LayerNorm and before q/k/v.
+    const Tensor table = block.positional[a].slice(0, 0, frames).view(Shape{1, frames, 1, C});
+    const Tensor n = ops::add(block.norms[a](h).view(Shape{rows / frames, frames, positions, C}), table)
+                         .view(Shape{rows, positions, C});
+    h = temporal_attention(block.attention[a], n, h, frames);
+    if (debug) debug(a == 0 ? "after_attention_block_0" : "after_attention_block_1", h);
+  }
+  return h;
+}
+
+Tensor TemporalTransformer::forward(const Tensor& x, int64_t frames, MotionNorm norm,
+                                    const sampling::ContextWindows& windows, const DebugSink& debug) const {
   const auto emit = [&](std::string_view name, const Tensor& t) {
     if (debug) debug(name, t);
   };
@@ -96,7 +112,9 @@ Tensor TemporalTransformer::forward(const Tensor& x, int64_t frames, MotionNorm 
            channels());
   AD_CHECK(frames >= 1 && x.dim(0) % frames == 0, "motion module: {} rows are not a whole number of {}-frame videos",
            x.dim(0), frames);
-  AD_CHECK(frames <= max_len_, "motion module: {} frames exceed its positional table of {} (use context windows)", frames,
+  const int64_t window = windows.enabled_for(static_cast<int>(frames)) ? windows.length : frames;
+  AD_CHECK(window <= max_len_,
+           "motion module: {} frames in one attention exceed its positional table of {} (use context windows)", window,
            max_len_);
   const int64_t H = x.dim(2), W = x.dim(3);
   const Tensor normed = norm == MotionNorm::PerFrame ? norm_(x) : norm_.over_frames(x, frames);
@@ -104,14 +122,26 @@ Tensor TemporalTransformer::forward(const Tensor& x, int64_t frames, MotionNorm 
   Tensor h = proj_in_(nn::image_to_tokens(normed));  // [(b f), HW, C]
   emit("after_proj_in", h);
   const int64_t rows = h.dim(0), positions = h.dim(1), C = h.dim(2);
+  const int64_t videos = rows / frames;
   for (const Block& block : blocks_) {
-    for (int a = 0; a < 2; ++a) {
-      // + pe[:f] for frame f of every video, after the LayerNorm and before q/k/v.
-      const Tensor table = block.positional[a].slice(0, 0, frames).view(Shape{1, frames, 1, C});
-      const Tensor n = ops::add(block.norms[a](h).view(Shape{rows / frames, frames, positions, C}), table)
-                           .view(Shape{rows, positions, C});
-      h = temporal_attention(block.attention[a], n, h, frames);
-      emit(a == 0 ? "after_attention_block_0" : "after_attention_block_1", h);
+    if (!windows.enabled_for(static_cast<int>(frames))) {
+      h = attention_blocks(block, h, frames, debug);
+    } else {
+      // FreeNoise: the attention sub-blocks run per window; the windows' results are blended
+      // with per-position weights. [b, f, HW, C] views throughout.
+      Tensor acc = Tensor::zeros(Shape{videos, frames, positions, C});
+      std::vector<float> count(static_cast<size_t>(frames), 0.0f);
+      const Tensor h4 = h.view(Shape{videos, frames, positions, C});
+      for (const auto& [start, end] : windows.windows(static_cast<int>(frames))) {
+        const int64_t w = end - start;
+        const Tensor part = h4.slice(1, start, end).reshape(Shape{videos * w, positions, C});
+        const Tensor out = attention_blocks(block, part, w, {}).view(Shape{videos, w, positions, C});
+        const std::vector<float> weights = windows.weights(static_cast<int>(w));
+        Tensor acc_window = acc.slice(1, start, end);
+        ops::add_(acc_window, ops::mul(out, Tensor::from_vector<float>(Shape{1, w, 1, 1}, weights)));
+        for (int64_t i = 0; i < w; ++i) count[static_cast<size_t>(start + i)] += weights[static_cast<size_t>(i)];
+      }
+      h = ops::div(acc, Tensor::from_vector<float>(Shape{1, frames, 1, 1}, count)).view(Shape{rows, positions, C});
     }
     h = block.ff(block.ff_norm(h), h);
     emit("after_ff", h);

@@ -15,6 +15,7 @@
 
 #include "models/unet/unet.h"
 #include "nn/attention.h"
+#include "sampling/context_windows.h"
 
 namespace ad::models {
 
@@ -35,6 +36,8 @@ struct MotionModuleOptions {
   MotionNorm norm = MotionNorm::PerFrame;
   // Add the positional table stored in the file (often F16-rounded) instead of the exact one.
   bool use_file_positional_table = false;
+  // FreeNoise windows of the temporal attention, for clips longer than one window.
+  sampling::ContextWindows windows;
 };
 
 class TemporalTransformer {
@@ -44,7 +47,8 @@ class TemporalTransformer {
   int64_t max_frames() const { return max_len_; }
   // x [(b f), C, H, W]; debug names: after_norm, after_proj_in, after_attention_block_{0,1},
   // after_ff, after_proj_out.
-  Tensor forward(const Tensor& x, int64_t frames, MotionNorm norm, const DebugSink& debug = {}) const;
+  Tensor forward(const Tensor& x, int64_t frames, MotionNorm norm, const sampling::ContextWindows& windows = {},
+                 const DebugSink& debug = {}) const;
 
  private:
   struct Block {
@@ -56,6 +60,8 @@ class TemporalTransformer {
   };
   Tensor temporal_attention(const nn::MultiHeadAttention& attention, const Tensor& normed, const Tensor& residual,
                             int64_t frames) const;
+  // Both attention sub-blocks of `block` on h [(b f), HW, C] (positional table from frame 0).
+  Tensor attention_blocks(const Block& block, const Tensor& h, int64_t frames, const DebugSink& debug) const;
 
   nn::GroupNorm norm_;
   nn::Linear proj_in_, proj_out_;
@@ -73,6 +79,7 @@ class MotionModuleSet final : public TemporalLayers {
   bool has(const std::string& slot) const { return modules_.count(slot) != 0; }
   const TemporalTransformer& module(const std::string& slot) const;
   size_t size() const { return modules_.size(); }
+  void set_context_windows(const sampling::ContextWindows& windows) { options_.windows = windows; }
   // Errors (naming the slot) unless every slot of `unet` has a module of the right width, and
   // no module is left over.
   void check_fits(const UNetConfig& unet) const;

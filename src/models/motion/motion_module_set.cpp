@@ -73,7 +73,7 @@ void MotionModuleSet::check_fits(const UNetConfig& unet) const {
 Tensor MotionModuleSet::apply(const UNetSlot& slot, const Tensor& h, int64_t frames) const {
   auto it = modules_.find(slot.name());
   if (it == modules_.end()) return h;
-  return it->second.forward(h, frames, options_.norm);
+  return it->second.forward(h, frames, options_.norm, options_.windows);
 }
 
 }  // namespace ad::models
