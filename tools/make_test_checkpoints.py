@@ -410,6 +410,8 @@ def hostile_safetensors():
         "negative_shape": header({"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}),
         "unknown_dtype": header({"a": {"dtype": "Q7", "shape": [2], "data_offsets": [0, 8]}}),
         "too_short": b"\x10\x00\x00",
+        # nlohmann's dump recurses: deep nesting must be refused at parse time, not overflow the stack.
+        "deep_json_header": header({"__metadata__": {"k": json.loads("[" * 100 + "]" * 100)}, "a": entry(0, 8)}),
     }
 
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/json_file.h"
 
 namespace ad::io {
 
@@ -78,12 +79,8 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file, cons
            "{}: the JSON header is {} bytes long but the file is only {} bytes. Perhaps an incomplete download?", label,
            header_size, file.size());
   const char* text = reinterpret_cast<const char*>(file.data() + 8);
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(text, text + header_size);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: the safetensors header is not valid JSON ({})", label, e.what());
-  }
+  const nlohmann::json header = parse_json(std::string_view(text, static_cast<size_t>(header_size)), label,
+                                          "the safetensors header");
   AD_CHECK(header.is_object(), "{}: the safetensors header is not a JSON object", label);
   const size_t data_start = 8 + static_cast<size_t>(header_size);
   const size_t data_size = file.size() - data_start;

@@ -28,7 +28,8 @@ class TensorFile {
   // Loads one tensor (a view into the file when possible); throws ad::Error naming the file and
   // the tensor when it is absent or unreadable.
   virtual Tensor load(const std::string& name) const = 0;
-  // Free-form string metadata (safetensors "__metadata__"); empty for other formats.
+  // Free-form string metadata: safetensors "__metadata__"; for PyTorch checkpoints the
+  // non-tensor entries (global_step, epoch, ...) rendered as short Python-like text.
   virtual const std::map<std::string, std::string>& metadata() const = 0;
 
   const TensorInfo* find(const std::string& name) const;

@@ -1,11 +1,20 @@
 #include "support/test_util.h"
 
+#include <fstream>
 #include <random>
+#include <sstream>
 
 namespace ad::test {
 
 std::string data_dir() { return AD_TEST_DATA_DIR; }
 std::string cli_path() { return AD_CLI_PATH; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
 
 Tensor random_tensor(const Shape& shape, uint64_t seed, float low, float high) {
   std::mt19937_64 rng(seed);

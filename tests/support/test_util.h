@@ -11,6 +11,8 @@ namespace ad::test {
 
 std::string data_dir();  // tests/data
 std::string cli_path();  // the built animatediff program
+// The whole file as bytes (empty when it cannot be read).
+std::string read_file(const std::string& path);
 
 // Uniform in [low, high) from a fixed-seed generator (deterministic across runs).
 Tensor random_tensor(const Shape& shape, uint64_t seed, float low = -1.0f, float high = 1.0f);
@@ -18,6 +20,5 @@ Tensor random_tensor(const Shape& shape, uint64_t seed, float low = -1.0f, float
 using Diff = TensorDiff;
 // got vs want (any strides, any float dtypes); rel_l2 = |got - want| / |want|.
 inline Diff compare(const Tensor& got, const Tensor& want) { return compare_tensors(got, want); }
-
 
 }  // namespace ad::test

@@ -1,0 +1,20 @@
+// JSON read from files we do not control (safetensors headers, diffusers configs and indexes).
+// Parsing caps the nesting depth: nlohmann's dump and copy recurse, so a header nested a
+// million levels deep would otherwise overflow the stack.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace ad::io {
+
+inline constexpr int kJsonMaxDepth = 64;
+
+// Throws ad::Error "<label>: <what> is not valid JSON (...)" or "... nests deeper than 64 levels".
+nlohmann::json parse_json(std::string_view text, const std::string& label, std::string_view what = "");
+
+// Reads and parses a JSON file of at most 64 MiB; errors name the file.
+nlohmann::json read_json_file(const std::string& path);
+
+}  // namespace ad::io
