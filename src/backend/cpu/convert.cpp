@@ -1,26 +1,16 @@
+// Widening of F16 / BF16 weights to F32: F16 with the conversion instructions (arch/x86/),
+// BF16 as a 16-bit shift that GCC vectorises per ISA clone.
 #include "backend/cpu/convert.h"
 
-#include <immintrin.h>
+#include <cstring>
 
+#include "backend/cpu/arch/x86/convert_x86.h"
+#include "backend/cpu/kernels.h"
 #include "core/thread_pool.h"
 
 namespace ad::cpu {
 
 namespace {
-
-__attribute__((target("avx512f"))) void f16_to_f32_avx512(const uint16_t* src, float* dst, int64_t count) {
-  int64_t i = 0;
-  for (; i + 16 <= count; i += 16)
-    _mm512_storeu_ps(dst + i, _mm512_mask_cvtph_ps(_mm512_setzero_ps(), 0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
-  for (; i < count; ++i) dst[i] = f16_to_f32(src[i]);
-}
-
-__attribute__((target("avx,f16c"))) void f16_to_f32_f16c(const uint16_t* src, float* dst, int64_t count) {
-  int64_t i = 0;
-  for (; i + 8 <= count; i += 8)
-    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-  for (; i < count; ++i) dst[i] = f16_to_f32(src[i]);
-}
 
 void f16_to_f32_scalar(const uint16_t* src, float* dst, int64_t count) {
   for (int64_t i = 0; i < count; ++i) dst[i] = f16_to_f32(src[i]);
@@ -29,8 +19,12 @@ void f16_to_f32_scalar(const uint16_t* src, float* dst, int64_t count) {
 using ConvertFn = void (*)(const uint16_t*, float*, int64_t);
 
 ConvertFn pick_f16_to_f32() {
-  if (__builtin_cpu_supports("avx512f")) return f16_to_f32_avx512;
-  if (__builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx")) return f16_to_f32_f16c;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (x86::has_f16_kernels()) {
+    if (__builtin_cpu_supports("avx512f")) return x86::f16_to_f32_avx512;
+    if (__builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx")) return x86::f16_to_f32_f16c;
+  }
+#endif
   return f16_to_f32_scalar;
 }
 
@@ -42,8 +36,7 @@ void f16_to_f32_n(const uint16_t* src, float* dst, int64_t count) {
 }
 
 // A shift per element: GCC vectorises it for each clone, picked at load time from CPUID.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void bf16_to_f32_n(const uint16_t* src, float* dst,
-                                                                                 int64_t count) {
+AD_KERNEL void bf16_to_f32_n(const uint16_t* src, float* dst, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     const uint32_t bits = static_cast<uint32_t>(src[i]) << 16;
     std::memcpy(dst + i, &bits, sizeof(float));
