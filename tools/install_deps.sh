@@ -3,8 +3,10 @@
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
-  libdnnl-dev            # GEMM and convolution kernels (oneDNN)
+  libdnnl-dev ocl-icd-opencl-dev   # GEMM and convolution kernels (oneDNN; its CMake config needs the OpenCL loader)
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+  libsentencepiece-dev   # T5 tokenizer (SD3.5 tokenizer_3/spiece.model)
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev   # video writers (libx264, libvpx, libwebp come with libavcodec59)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev   # libFuzzer targets and sanitizer runtime
 )
