@@ -13,6 +13,9 @@ Shape transformed_shape(const WeightSource& source, Shape shape) {
     case WeightTransform::None:
     case WeightTransform::SwapHalves: return shape;
     case WeightTransform::Chunk: shape[0] /= source.parts; return shape;
+    case WeightTransform::Transpose:
+      if (shape.size() == 2) std::swap(shape[0], shape[1]);
+      return shape;
   }
   return shape;
 }
@@ -51,6 +54,11 @@ Tensor WeightMap::load(const std::string& canonical) const {
       out.slice(0, 0, half).copy_from(t.slice(0, half, 2 * half));
       out.slice(0, half, 2 * half).copy_from(t.slice(0, 0, half));
       return out;
+    }
+    case WeightTransform::Transpose: {
+      AD_CHECK(t.ndim() == 2, "{}: tensor '{}' {} is not a matrix to transpose", source.file->path(), source.name,
+               t.describe());
+      return t.transpose(0, 1).contiguous();
     }
   }
   return t;

@@ -22,6 +22,7 @@ enum class WeightTransform : uint8_t {
   None,
   Chunk,           // part `part` of `parts` equal pieces along dim 0 (fused qkv)
   SwapHalves,      // the two halves along dim 0 exchanged
+  Transpose,       // a 2-D [a, b] tensor stored as [b, a] (OpenCLIP's x @ P projections)
 };
 
 struct WeightSource {

@@ -131,21 +131,29 @@ int64_t AutoencoderKL::latent_channels() const {
   return decoder_ ? decoder_->config().latent_channels : encoder_->config().latent_channels;
 }
 
-LatentPosterior AutoencoderKL::encode(const Tensor& image) const {
+Tensor AutoencoderKL::encode_moments(const Tensor& image, Tensor* mid) const {
   AD_CHECK(encoder_.has_value(), "this VAE has no encoder weights");
-  Tensor moments = encoder_->forward(image);
+  Tensor moments = encoder_->forward(image, mid);
   if (quant_conv_) moments = (*quant_conv_)(moments);
-  const int64_t z = encoder_->config().latent_channels;
+  return moments;
+}
+
+LatentPosterior AutoencoderKL::posterior(const Tensor& moments) {
+  AD_CHECK(moments.ndim() == 4 && moments.dim(1) % 2 == 0, "VAE moments {} must be [N, 2 * latent, h, w]",
+           moments.describe());
+  const int64_t z = moments.dim(1) / 2;
   LatentPosterior p;
   p.mean = moments.slice(1, 0, z).contiguous();
   p.logvar = ops::clamp(moments.slice(1, z, 2 * z).contiguous(), -30.0f, 20.0f);
   return p;
 }
 
-Tensor AutoencoderKL::decode(const Tensor& latents) const {
+LatentPosterior AutoencoderKL::encode(const Tensor& image) const { return posterior(encode_moments(image)); }
+
+Tensor AutoencoderKL::decode(const Tensor& latents, Tensor* mid) const {
   AD_CHECK(decoder_.has_value(), "this VAE has no decoder weights");
   const Tensor z = post_quant_conv_ ? (*post_quant_conv_)(latents) : latents;
-  return decoder_->forward(z);
+  return decoder_->forward(z, mid);
 }
 
 }  // namespace ad::models

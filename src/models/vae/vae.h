@@ -1,8 +1,12 @@
 // AutoencoderKL: the SD1.x VAE (4 latent channels) and the SD3 VAE (16 latent channels, no
 // quant convolutions). References: diffusers AutoencoderKL
 // (https://github.com/huggingface/diffusers/blob/560fb5f/src/diffusers/models/autoencoders/autoencoder_kl.py)
-// and LDM's Encoder / Decoder. Module names follow diffusers; see vae_keys.h for the LDM map.
-// Encoder and decoder load separately (a file may hold only one of them).
+// and LDM's Encoder / Decoder; for SD3 also Stability's sd3_impls.SDVAE
+// (https://github.com/Stability-AI/sd3.5/blob/fbf8f483f992d8d6ad4eaaeb23b1dc5f523c3b3a/sd3_impls.py),
+// the same architecture: GroupNorm(32, eps 1e-6), (0, 1, 0, 1) padding before each stride-2
+// convolution. Module names follow diffusers; see vae_keys.h for the LDM map. Encoder and
+// decoder load separately (a file may hold only one of them). Latent formats (the scaling
+// between VAE space and model space) and pixel conversions: vae_image.h.
 #pragma once
 
 #include <optional>
@@ -93,8 +97,14 @@ class AutoencoderKL {
   int64_t latent_channels() const;
 
   LatentPosterior encode(const Tensor& image) const;
-  // VAE-space latents (already divided by the scaling factor) -> image.
-  Tensor decode(const Tensor& latents) const;
+  // The encoder's moments [N, 2 * latent, h, w] (after quant_conv when there is one): mean, then
+  // log-variance as computed (unclamped). `mid` (optional) receives the mid-block output.
+  Tensor encode_moments(const Tensor& image, Tensor* mid = nullptr) const;
+  // The posterior of moments: mean and clamped log-variance.
+  static LatentPosterior posterior(const Tensor& moments);
+  // VAE-space latents (already divided by the scaling factor, or process_out'd) -> image;
+  // `mid` (optional) receives the decoder's state after conv_in and the mid block.
+  Tensor decode(const Tensor& latents, Tensor* mid = nullptr) const;
 
  private:
   std::optional<VaeEncoder> encoder_;
