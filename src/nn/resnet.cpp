@@ -49,4 +49,14 @@ Upsample2D Upsample2D::load(const Binder& b, int64_t channels) {
   return u;
 }
 
+Tensor Upsample2D::operator()(const Tensor& x, int64_t height, int64_t width) const {
+  Tensor up = ops::upsample_nearest(x, 2);
+  AD_CHECK(height <= up.dim(2) && width <= up.dim(3), "upsampling {}x{} to {}x{}", x.dim(2), x.dim(3), height, width);
+  if (up.dim(2) == height && up.dim(3) == width) return conv(up);
+  const Tensor crop = up.slice(2, 0, height).slice(3, 0, width);
+  Tensor dense = Tensor::empty_like(crop);
+  dense.copy_from(crop);
+  return conv(dense);
+}
+
 }  // namespace ad::nn

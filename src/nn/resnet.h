@@ -37,6 +37,9 @@ struct Upsample2D {
   Conv2d conv;
   static Upsample2D load(const Binder& b, int64_t channels);
   Tensor operator()(const Tensor& x) const { return conv(ops::upsample_nearest(x, 2)); }
+  // To height x width (the skip connection's size when a latent side is odd somewhere down the
+  // UNet): nearest x2 cropped equals nearest interpolation from ceil(n / 2) to n.
+  Tensor operator()(const Tensor& x, int64_t height, int64_t width) const;
 };
 
 }  // namespace ad::nn

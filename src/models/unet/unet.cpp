@@ -103,9 +103,6 @@ Tensor UNet2DConditionModel::forward(const Tensor& sample, const Tensor& timeste
   };
   AD_CHECK(sample.ndim() == 4 && sample.dim(1) == config_.in_channels, "UNet: sample {} must be [N, {}, H, W]",
            sample.describe(), config_.in_channels);
-  const int64_t factor = int64_t{1} << (config_.levels() - 1);
-  AD_CHECK(sample.dim(2) % factor == 0 && sample.dim(3) % factor == 0,
-           "UNet: latent size {}x{} must be a multiple of {}", sample.dim(2), sample.dim(3), factor);
   const int64_t N = sample.dim(0);
   AD_CHECK(video.frames >= 1 && N % video.frames == 0, "UNet: {} rows are not a whole number of {}-frame videos", N,
            video.frames);
@@ -152,7 +149,7 @@ Tensor UNet2DConditionModel::forward(const Tensor& sample, const Tensor& timeste
       const UNetSlot slot{UNetSlot::Kind::Up, static_cast<int>(i), static_cast<int>(j)};
       h = run_layer(up_[i].layers[j], h, temb_silu, frame_context, video, slot);
     }
-    if (up_[i].upsample) h = (*up_[i].upsample)(h);
+    if (up_[i].upsample) h = (*up_[i].upsample)(h, skips.back().dim(2), skips.back().dim(3));
     emit("up_blocks." + std::to_string(i), h);
   }
   return conv_out_(norm_out_.over_frames(h, video.resnet_norm_over_frames ? video.frames : 1, /*silu=*/true));

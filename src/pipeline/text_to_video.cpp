@@ -1,0 +1,183 @@
+// Text-to-video: encode the prompt, denoise all frames together (UNet + motion modules), decode
+// the frames one by one, write the video. See include/animatediff/video.h.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "animatediff/video.h"
+#include "backend/ops.h"
+#include "core/arena.h"
+#include "io/diffusers_folder.h"
+#include "models/motion/motion_keys.h"
+#include "models/motion/motion_module.h"
+#include "pipeline/prompt_encoder.h"
+#include "pipeline/sd15_loader.h"
+#include "pipeline/video_denoiser.h"
+#include "sampling/noise.h"
+#include "video/video_writer.h"
+
+namespace ad {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+// Reports a phase's progress and keeps its timing.
+class PhaseClock {
+ public:
+  PhaseClock(Phase phase, const ProgressFn& progress, VideoReport& report)
+      : phase_(phase), progress_(progress), report_(report), start_(Clock::now()) {
+    emit(0, 0);
+  }
+  void emit(int step, int total) const {
+    if (!progress_) return;
+    ProgressEvent e;
+    e.phase = phase_;
+    e.step = step;
+    e.total = total;
+    e.elapsed = seconds_since(start_);
+    e.eta = step > 0 && total > step ? e.elapsed / step * (total - step) : 0.0;
+    progress_(e);
+  }
+  void finish() { report_.phases.push_back({phase_name(phase_), seconds_since(start_)}); }
+
+ private:
+  Phase phase_;
+  const ProgressFn& progress_;
+  VideoReport& report_;
+  Clock::time_point start_;
+};
+
+models::MotionModuleSet load_motion_module(const std::string& path, const VideoParams& params) {
+  std::shared_ptr<io::TensorFile> file;
+  int64_t heads = 8;
+  if (fs::is_directory(path)) {  // a diffusers MotionAdapter folder
+    auto component = io::open_diffusers_component(path, "");
+    AD_CHECK(component && component->weights, "{}: not a MotionAdapter folder (no config.json + weights)", path);
+    file = component->weights;
+    heads = component->config.value("motion_num_attention_heads", heads);
+  } else {
+    file = io::open_tensor_file(path);
+  }
+  models::MotionModuleOptions options;
+  options.norm = params.diffusers_motion_norm ? models::MotionNorm::OverFrames : models::MotionNorm::PerFrame;
+  return models::MotionModuleSet::load(models::motion_module_weights(file), options, heads);
+}
+
+// [N, 3, H, W] in about [-1, 1] -> N frames of H x W x 3 uint8 (round half to even, as diffusers).
+std::vector<uint8_t> to_rgb8(const Tensor& image, int64_t index) {
+  const Tensor f = image.select(0, index).permute({1, 2, 0}).contiguous();  // [H, W, 3]
+  std::vector<uint8_t> rgb(static_cast<size_t>(f.numel()));
+  const float* p = f.data<float>();
+  for (size_t i = 0; i < rgb.size(); ++i) {
+    const float v = std::clamp(p[i] * 0.5f + 0.5f, 0.0f, 1.0f) * 255.0f;
+    rgb[i] = static_cast<uint8_t>(std::nearbyint(v));
+  }
+  return rgb;
+}
+
+}  // namespace
+
+const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::Load: return "load";
+    case Phase::EncodeText: return "encode_text";
+    case Phase::Denoise: return "denoise";
+    case Phase::Decode: return "decode";
+    case Phase::Write: return "write";
+  }
+  return "?";
+}
+
+VideoReport generate_video(const VideoParams& params, const ProgressFn& progress) {
+  validate(params);
+  VideoReport report;
+
+  PhaseClock load(Phase::Load, progress, report);
+  const auto model = pipeline::load_sd15(params.model);
+  auto motion = load_motion_module(params.motion_module, params);
+  motion.check_fits(model->unet.config());
+  report.motion_module_version = std::string(models::motion_module_version_name(motion.version()));
+  const pipeline::PromptEncoder prompts(pipeline::PromptEncoder::resolve_tokenizer(params.tokenizer, model->tokenizer_dir));
+  load.finish();
+
+  PhaseClock encode(Phase::EncodeText, progress, report);
+  const Tensor cond = prompts.encode(model->text_encoder, params.prompt, report.warnings);
+  const Tensor uncond = prompts.encode(model->text_encoder, params.negative_prompt, report.warnings);
+  encode.finish();
+
+  PhaseClock denoise(Phase::Denoise, progress, report);
+  const int64_t frames = params.frames;
+  models::VideoOptions video;
+  video.frames = frames;
+  video.temporal = &motion;
+  // v1 models were trained without inflated GroupNorm (inference-v1.yaml).
+  video.resnet_norm_over_frames = motion.version() == models::MotionModuleVersion::V1;
+  sampling::NoiseGenerator rng(params.seed);
+  Tensor noise = rng.normal(Shape{frames, 4, params.height / 8, params.width / 8});
+  if (frames > motion.max_frames()) {
+    sampling::ContextWindows windows;
+    windows.length = params.context_length;
+    windows.stride = params.context_stride;
+    AD_CHECK(windows.length <= motion.max_frames(), "--context-length {} exceeds the motion module's {} frames",
+             windows.length, motion.max_frames());
+    motion.set_context_windows(windows);
+    sampling::free_noise_shuffle(noise, frames, windows.length, windows.stride, rng);
+    report.context_windows = true;
+  }
+  sampling::DiscreteScheduleConfig schedule;  // AnimateDiff: linear betas, steps_offset 1, leading
+  const auto sampler = sampling::make_sampler(sampling::parse_sampler(params.sampler), schedule, params.steps);
+  pipeline::VideoDenoiser loop(model->unet, video, *sampler, cond, uncond, params.cfg, noise,
+                               [&rng](const Shape& shape) { return rng.normal(shape); });
+  while (!loop.done()) {
+    const auto start = Clock::now();
+    const auto step = loop.next();
+    report.step_seconds.push_back(seconds_since(start));
+    denoise.emit(step.index + 1, loop.steps());
+  }
+  denoise.finish();
+
+  // Decode one frame at a time and hand it to the encoder, so memory does not grow with frames.
+  PhaseClock decode(Phase::Decode, progress, report);
+  video::VideoWriterOptions out;
+  out.path = params.output;
+  out.width = params.width;
+  out.height = params.height;
+  out.fps = params.fps;
+  out.metadata = params.metadata();
+  out.metadata["motion_module_version"] = report.motion_module_version;
+  out.quality = params.video_quality;
+  auto writer = video::VideoWriter::open(out);
+  const Tensor latents = loop.latents();
+  double write_seconds = 0;
+  for (int64_t f = 0; f < frames; ++f) {
+    const Tensor image = model->vae.decode(ops::affine(latents.slice(0, f, f + 1), 1.0f / model->vae_scaling, 0.0f));
+    const auto rgb = to_rgb8(image, 0);
+    const auto start = Clock::now();
+    writer->write_frame(rgb);
+    write_seconds += seconds_since(start);
+    decode.emit(static_cast<int>(f + 1), static_cast<int>(frames));
+  }
+  decode.finish();
+  PhaseClock write(Phase::Write, progress, report);
+  writer->finish();
+  write.finish();
+  report.phases.back().seconds += write_seconds;  // encoding time spent while decoding
+  report.phases[report.phases.size() - 2].seconds -= write_seconds;
+  report.files = writer->output_files();
+  report.peak_rss_bytes = peak_rss_bytes();
+  return report;
+}
+
+}  // namespace ad
