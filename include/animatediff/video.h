@@ -11,10 +11,11 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "animatediff/progress.h"
 
 namespace ad {
 
@@ -48,23 +49,6 @@ struct VideoParams {
   std::string to_string() const;
   // What is embedded in the output file (prompt, seed, steps, cfg, sampler, model, ...).
   std::map<std::string, std::string> metadata() const;
-};
-
-enum class Phase { Load, EncodeText, Denoise, Decode, Write };
-const char* phase_name(Phase phase);
-
-struct ProgressEvent {
-  Phase phase = Phase::Load;
-  int step = 0;       // completed units of the phase (denoising steps, decoded frames)
-  int total = 0;      // 0 when the phase has no steps
-  double elapsed = 0; // seconds in this phase so far
-  double eta = 0;     // estimated seconds left in this phase (0 when unknown)
-};
-using ProgressFn = std::function<void(const ProgressEvent&)>;
-
-struct PhaseTime {
-  std::string name;
-  double seconds = 0;
 };
 
 struct VideoReport {

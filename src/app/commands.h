@@ -17,11 +17,13 @@ using CommandList = std::vector<Command>;
 Command add_check_fixture_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
 Command add_video_command(CLI::App& app);
+Command add_image_command(CLI::App& app);
 
 inline void register_commands(CLI::App& app, CommandList& commands) {
   commands.push_back(add_check_fixture_command(app));
   commands.push_back(add_inspect_command(app));
   commands.push_back(add_video_command(app));
+  commands.push_back(add_image_command(app));
 }
 
 }  // namespace ad::app

@@ -8,7 +8,7 @@
 #include "core/thread_pool.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"animatediff: text-to-video with AnimateDiff motion modules and Stable Diffusion, in C++"};
+  CLI::App app{"animatediff: text-to-video with AnimateDiff motion modules on Stable Diffusion 1.5, text-to-image with Stable Diffusion 3.5, in C++"};
   app.set_version_flag("--version", std::string("animatediff ") + AD_VERSION);
   app.require_subcommand(1);
   int threads = 0;

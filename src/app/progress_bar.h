@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "animatediff/video.h"
+#include "animatediff/progress.h"
 
 namespace ad::app {
 

@@ -1,8 +1,8 @@
 #include "pipeline/prompt_encoder.h"
 
-#include <unistd.h>
-
 #include <filesystem>
+
+#include "pipeline/data_files.h"
 
 namespace ad::pipeline {
 
@@ -10,12 +10,6 @@ namespace {
 namespace fs = std::filesystem;
 
 bool has_vocabulary(const fs::path& dir) { return fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt"); }
-
-fs::path executable_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : exe.parent_path();
-}
 }  // namespace
 
 PromptEncoder::PromptEncoder(const std::string& tokenizer_dir) : tokenizer_(text::ClipTokenizer::load_folder(tokenizer_dir)) {}
@@ -26,12 +20,8 @@ std::string PromptEncoder::resolve_tokenizer(const std::string& given, const std
     return given;
   }
   if (!model_dir.empty() && has_vocabulary(model_dir)) return model_dir;
-  const fs::path candidates[] = {
-      executable_dir() / ".." / "share" / "animatediff" / "tokenizers" / "clip",  // installed
-      fs::path(AD_DATA_DIR) / "tokenizers" / "clip",                               // source tree
-  };
-  for (const auto& dir : candidates)
-    if (has_vocabulary(dir)) return dir.lexically_normal().string();
+  std::string bundled = find_bundled_data("tokenizers/clip", [](const std::string& dir) { return has_vocabulary(dir); });
+  if (!bundled.empty()) return bundled;
   fail("no CLIP tokenizer found: pass --tokenizer DIR (a folder with vocab.json and merges.txt, e.g. an SD1.5 "
        "diffusers model's tokenizer/)");
 }

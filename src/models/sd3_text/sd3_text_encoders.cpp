@@ -18,7 +18,9 @@ std::optional<Activation> activation_from_config(const nlohmann::json& config, c
   fail("{}: unsupported CLIP activation '{}'", path, name);
 }
 
-Sd3TextEncoderSource diffusers_source(const std::string& root, const char* component, bool t5) {
+}  // namespace
+
+Sd3TextEncoderSource diffusers_text_encoder_source(const std::string& root, const char* component, bool t5) {
   Sd3TextEncoderSource source;
   const auto c = io::open_diffusers_component(root, component);
   if (!c || !c->weights) return source;
@@ -31,8 +33,6 @@ Sd3TextEncoderSource diffusers_source(const std::string& root, const char* compo
   else source.activation = activation_from_config(c->config, c->config_path);
   return source;
 }
-
-}  // namespace
 
 Sd3TextEncoderFiles Sd3TextEncoderFiles::from_single_file(const std::shared_ptr<io::TensorFile>& file) {
   Sd3TextEncoderFiles files;
@@ -50,9 +50,9 @@ Sd3TextEncoderFiles Sd3TextEncoderFiles::from_single_file(const std::shared_ptr<
 
 Sd3TextEncoderFiles Sd3TextEncoderFiles::from_diffusers(const std::string& root) {
   Sd3TextEncoderFiles files;
-  files.clip_l = diffusers_source(root, "text_encoder", false);
-  files.clip_g = diffusers_source(root, "text_encoder_2", false);
-  files.t5 = diffusers_source(root, "text_encoder_3", true);
+  files.clip_l = diffusers_text_encoder_source(root, "text_encoder", false);
+  files.clip_g = diffusers_text_encoder_source(root, "text_encoder_2", false);
+  files.t5 = diffusers_text_encoder_source(root, "text_encoder_3", true);
   AD_CHECK(files.clip_l.file && files.clip_g.file, "{}: an SD3 folder needs text_encoder/ and text_encoder_2/ with weights",
            root);
   return files;

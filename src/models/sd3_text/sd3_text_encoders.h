@@ -43,6 +43,10 @@ struct Sd3TextEncoderFiles {
   static Sd3TextEncoderFiles from_diffusers(const std::string& root);
 };
 
+// The `component` folder (text_encoder, text_encoder_2, text_encoder_3) of a diffusers root with
+// heads, activation and epsilon from its config.json; file null when the folder has no weights.
+Sd3TextEncoderSource diffusers_text_encoder_source(const std::string& root, const char* component, bool t5);
+
 // One CLIP text encoder: the `slot` encoder of source.file in any layout of clip_keys.h, every
 // tensor below its root checked as used. Defaults by slot: L quick_gelu, G (and Any) gelu.
 ClipTextModel load_sd3_clip(const Sd3TextEncoderSource& source, ClipSlot slot);
