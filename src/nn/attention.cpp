@@ -1,5 +1,8 @@
 #include "nn/attention.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace ad::nn {
 
 MultiHeadAttention MultiHeadAttention::load_diffusers(const Binder& b, int64_t query_dim, int64_t context_dim,
@@ -50,9 +53,27 @@ GegluFeedForward GegluFeedForward::load(const Binder& b, int64_t dim) {
 }
 
 Tensor GegluFeedForward::operator()(const Tensor& x, const Tensor& residual) const {
+  // The hidden activations are 8x (projection) + 4x (GEGLU) the width of x: over many rows
+  // (16 frames x 2 guidance rows x 1024 tokens) they dominate peak memory, so long inputs
+  // run in row blocks; each block is still a large GEMM.
+  constexpr int64_t kRowBlock = 4096;
+  const int64_t width = x.dim(x.ndim() - 1), rows = x.numel() / std::max<int64_t>(width, 1);
   Epilogue e;
-  e.residual = residual;
-  return proj_out(ops::geglu(proj_in(x)), e);
+  if (rows <= 2 * kRowBlock) {
+    e.residual = residual;
+    return proj_out(ops::geglu(proj_in(x)), e);
+  }
+  const Tensor x2 = x.reshape({rows, width});
+  const Tensor r2 = residual.defined() ? residual.reshape({rows, proj_out.out_features}) : Tensor();
+  std::vector<Tensor> blocks;
+  for (int64_t r = 0; r < rows; r += kRowBlock) {
+    const int64_t end = std::min(rows, r + kRowBlock);
+    e.residual = r2.defined() ? r2.slice(0, r, end) : Tensor();
+    blocks.push_back(proj_out(ops::geglu(proj_in(x2.slice(0, r, end))), e));
+  }
+  Shape shape = x.shape();
+  shape[shape.size() - 1] = proj_out.out_features;
+  return ops::concat(blocks, 0).view(shape);
 }
 
 }  // namespace ad::nn

@@ -1,17 +1,17 @@
 // Text-to-video: encode the prompt, denoise all frames together (UNet + motion modules), decode
 // the frames one by one, write the video. See include/animatediff/video.h.
-#include <sys/resource.h>
-
-#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "animatediff/video.h"
+#include "backend/cpu/weight_cache.h"
 #include "backend/ops.h"
 #include "core/arena.h"
 #include "io/diffusers_folder.h"
 #include "models/motion/motion_keys.h"
 #include "models/motion/motion_module.h"
+#include "pipeline/phase_clock.h"
 #include "pipeline/prompt_encoder.h"
 #include "pipeline/sd15_loader.h"
 #include "pipeline/video_denoiser.h"
@@ -23,41 +23,9 @@ namespace ad {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-int64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
-}
-
-// Reports a phase's progress and keeps its timing.
-class PhaseClock {
- public:
-  PhaseClock(Phase phase, const ProgressFn& progress, VideoReport& report)
-      : phase_(phase), progress_(progress), report_(report), start_(Clock::now()) {
-    emit(0, 0);
-  }
-  void emit(int step, int total) const {
-    if (!progress_) return;
-    ProgressEvent e;
-    e.phase = phase_;
-    e.step = step;
-    e.total = total;
-    e.elapsed = seconds_since(start_);
-    e.eta = step > 0 && total > step ? e.elapsed / step * (total - step) : 0.0;
-    progress_(e);
-  }
-  void finish() { report_.phases.push_back({phase_name(phase_), seconds_since(start_)}); }
-
- private:
-  Phase phase_;
-  const ProgressFn& progress_;
-  VideoReport& report_;
-  Clock::time_point start_;
-};
+using pipeline::Clock;
+using pipeline::PhaseClock;
+using pipeline::seconds_since;
 
 models::MotionModuleSet load_motion_module(const std::string& path, const VideoParams& params) {
   std::shared_ptr<io::TensorFile> file;
@@ -89,22 +57,11 @@ std::vector<uint8_t> to_rgb8(const Tensor& image, int64_t index) {
 
 }  // namespace
 
-const char* phase_name(Phase phase) {
-  switch (phase) {
-    case Phase::Load: return "load";
-    case Phase::EncodeText: return "encode_text";
-    case Phase::Denoise: return "denoise";
-    case Phase::Decode: return "decode";
-    case Phase::Write: return "write";
-  }
-  return "?";
-}
-
 VideoReport generate_video(const VideoParams& params, const ProgressFn& progress) {
   validate(params);
   VideoReport report;
 
-  PhaseClock load(Phase::Load, progress, report);
+  PhaseClock load(Phase::Load, progress, report.phases);
   const auto model = pipeline::load_sd15(params.model);
   auto motion = load_motion_module(params.motion_module, params);
   motion.check_fits(model->unet.config());
@@ -112,12 +69,12 @@ VideoReport generate_video(const VideoParams& params, const ProgressFn& progress
   const pipeline::PromptEncoder prompts(pipeline::PromptEncoder::resolve_tokenizer(params.tokenizer, model->tokenizer_dir));
   load.finish();
 
-  PhaseClock encode(Phase::EncodeText, progress, report);
+  PhaseClock encode(Phase::EncodeText, progress, report.phases);
   const Tensor cond = prompts.encode(model->text_encoder, params.prompt, report.warnings);
   const Tensor uncond = prompts.encode(model->text_encoder, params.negative_prompt, report.warnings);
   encode.finish();
 
-  PhaseClock denoise(Phase::Denoise, progress, report);
+  PhaseClock denoise(Phase::Denoise, progress, report.phases);
   const int64_t frames = params.frames;
   models::VideoOptions video;
   video.frames = frames;
@@ -149,7 +106,7 @@ VideoReport generate_video(const VideoParams& params, const ProgressFn& progress
   denoise.finish();
 
   // Decode one frame at a time and hand it to the encoder, so memory does not grow with frames.
-  PhaseClock decode(Phase::Decode, progress, report);
+  PhaseClock decode(Phase::Decode, progress, report.phases);
   video::VideoWriterOptions out;
   out.path = params.output;
   out.width = params.width;
@@ -170,13 +127,13 @@ VideoReport generate_video(const VideoParams& params, const ProgressFn& progress
     decode.emit(static_cast<int>(f + 1), static_cast<int>(frames));
   }
   decode.finish();
-  PhaseClock write(Phase::Write, progress, report);
+  PhaseClock write(Phase::Write, progress, report.phases);
   writer->finish();
   write.finish();
   report.phases.back().seconds += write_seconds;  // encoding time spent while decoding
   report.phases[report.phases.size() - 2].seconds -= write_seconds;
   report.files = writer->output_files();
-  report.peak_rss_bytes = peak_rss_bytes();
+  report.peak_rss_bytes = pipeline::peak_rss_bytes();
   return report;
 }
 

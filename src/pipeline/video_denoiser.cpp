@@ -9,9 +9,18 @@ Tensor guided_noise(const models::UNet2DConditionModel& unet, const models::Vide
   const Tensor t = Tensor::full(Shape{1}, static_cast<float>(timestep));
   if (guidance_scale <= 1.0) return unet.forward(latents, t, cond, video);
   const int64_t rows = latents.dim(0);
-  const Tensor eps = unet.forward(ops::concat({latents, latents}, 0), t, ops::concat({uncond, cond}, 0), video);
-  const Tensor eps_uncond = eps.slice(0, 0, rows);
-  const Tensor eps_cond = eps.slice(0, rows, 2 * rows);
+  // Small latents: one batch [uncond, cond] (larger GEMMs). Large ones (16 frames of 32x32 and
+  // up): two passes, which halves the activation memory while each GEMM stays large.
+  constexpr int64_t kSplitPositions = 8192;
+  Tensor eps_uncond, eps_cond;
+  if (latents.numel() / latents.dim(1) >= kSplitPositions) {
+    eps_uncond = unet.forward(latents, t, uncond, video);
+    eps_cond = unet.forward(latents, t, cond, video);
+  } else {
+    const Tensor eps = unet.forward(ops::concat({latents, latents}, 0), t, ops::concat({uncond, cond}, 0), video);
+    eps_uncond = eps.slice(0, 0, rows);
+    eps_cond = eps.slice(0, rows, 2 * rows);
+  }
   return ops::add(eps_uncond, ops::affine(ops::sub(eps_cond, eps_uncond), static_cast<float>(guidance_scale), 0.0f));
 }
 

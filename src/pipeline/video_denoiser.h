@@ -10,7 +10,7 @@
 
 namespace ad::pipeline {
 
-// eps_uncond + scale * (eps_cond - eps_uncond) from one UNet batch [uncond rows, cond rows];
+// eps_uncond + scale * (eps_cond - eps_uncond) from UNet evaluations of the uncond and cond rows;
 // with scale <= 1 only the cond rows are evaluated. latents: frame rows [(B F), C, h, w];
 // cond / uncond: one embedding per video [B, S, D].
 Tensor guided_noise(const models::UNet2DConditionModel& unet, const models::VideoOptions& video, const Tensor& latents,
