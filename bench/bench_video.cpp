@@ -28,6 +28,7 @@
 #include "models/vae/vae.h"
 #include "models/vae/vae_keys.h"
 #include "models/vae/vae_synthetic.h"
+#include "pipeline/phase_clock.h"
 #include "pipeline/video_denoiser.h"
 #include "sampling/noise.h"
 
@@ -81,8 +82,7 @@ int main(int argc, char** argv) {
   std::printf("AnimateDiff v2, SD1.5 UNet, %lldx%lld, %lld frames, %s weights, f32 compute, CFG batch of %lld\n",
               static_cast<long long>(o.size), static_cast<long long>(o.size), static_cast<long long>(o.frames),
               o.weights == DType::F16 ? "f16" : "f32", static_cast<long long>(2 * o.frames));
-  // As the video pipeline (src/pipeline/text_to_video.cpp): no prepared-weight cache.
-  if (std::getenv("AD_WEIGHT_CACHE_MB") == nullptr) cpu::WeightCache::instance().set_budget(0);
+  pipeline::use_weights_in_place();  // as the video pipeline
   auto start = Clock::now();
   const models::UNetConfig config = models::sd15_unet_config();
   const nn::WeightMap unet_map = models::unet_weights(models::synthetic_unet_weights(config, o.weights, 1));

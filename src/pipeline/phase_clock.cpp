@@ -2,6 +2,10 @@
 
 #include <sys/resource.h>
 
+#include <cstdlib>
+
+#include "backend/cpu/weight_cache.h"
+
 namespace ad {
 
 const char* phase_name(Phase phase) {
@@ -44,6 +48,10 @@ void PhaseClock::emit(int step, int total) const {
 }
 
 void PhaseClock::finish() { phases_.push_back({name_, seconds_since(start_)}); }
+
+void use_weights_in_place() {
+  if (std::getenv("AD_WEIGHT_CACHE_MB") == nullptr) cpu::WeightCache::instance().set_budget(0);
+}
 
 }  // namespace pipeline
 }  // namespace ad

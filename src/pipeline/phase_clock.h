@@ -20,6 +20,12 @@ inline double seconds_since(Clock::time_point start) {
 // Peak resident set size of this process so far (getrusage), in bytes.
 int64_t peak_rss_bytes();
 
+// The denoisers' GEMMs have hundreds of rows or more (tokens x frames x guidance rows), so the CPU
+// backend prepares (widens, reorders) each weight per call for a few percent of the time instead
+// of keeping prepared copies, which would double the weights in memory (measured in
+// docs/performance.md). AD_WEIGHT_CACHE_MB, when set, still decides.
+void use_weights_in_place();
+
 // Reports a phase's progress (an event at start, then emit()) and appends its duration to
 // `phases` on finish(), under `name` (default: phase_name(phase)).
 class PhaseClock {

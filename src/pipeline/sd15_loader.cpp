@@ -91,9 +91,10 @@ std::unique_ptr<Sd15Model> load_single_file(const std::string& path) {
            "{}: the checkpoint has no CLIP text encoder ('cond_stage_model.transformer.*'); pass a full SD1.5 checkpoint",
            path);
   auto m = std::make_unique<Sd15Model>();
+  // One mapping per part, so that a released part unmaps (see Sd15Model::release_text_encoder).
   m->unet_weights = models::unet_weights(file);
-  m->vae_weights = models::vae_weights(file, "first_stage_model.");
-  m->text_weights = models::clip_text_weights(file, "cond_stage_model.transformer.");
+  m->vae_weights = models::vae_weights(io::open_tensor_file(path), "first_stage_model.");
+  m->text_weights = models::clip_text_weights(io::open_tensor_file(path), "cond_stage_model.transformer.");
   const nlohmann::json hints = metadata_hints(*file);
   build(*m, hints.value("unet", nlohmann::json::object()), hints.value("text_encoder", nlohmann::json::object()), path);
   m->description = "single-file checkpoint";
@@ -121,6 +122,16 @@ std::unique_ptr<Sd15Model> load_folder(const std::string& path) {
 }
 
 }  // namespace
+
+void Sd15Model::release_text_encoder() {
+  text_encoder = models::ClipTextModel();
+  text_weights = nn::WeightMap();
+}
+
+void Sd15Model::release_unet() {
+  unet = models::UNet2DConditionModel();
+  unet_weights = nn::WeightMap();
+}
 
 std::unique_ptr<Sd15Model> load_sd15(const std::string& path) {
   AD_CHECK(fs::exists(path), "{}: no such file or folder", path);

@@ -24,6 +24,11 @@ struct Sd15Model {
   float vae_scaling = 0.18215f;
   std::string tokenizer_dir;  // the folder's tokenizer/ (empty for single files)
   std::string description;    // "single-file checkpoint (LDM names, F16)"
+
+  // Drop a part once the pipeline is past it: each part maps its file on its own, so its pages
+  // leave the process's memory with it.
+  void release_text_encoder();
+  void release_unet();
 };
 
 // Throws ad::Error naming the path and the cause (not SD1.5, missing part, bad tensor).

@@ -156,6 +156,7 @@ Tensor encode_init_image(const pipeline::Sd3Checkpoint& checkpoint, const video:
 
 ImageReport generate_image(const ImageParams& params, const ProgressFn& progress) {
   validate(params);
+  pipeline::use_weights_in_place();
   ImageReport report;
 
   PhaseClock load(Phase::Load, progress, report.phases);

@@ -1,11 +1,10 @@
 // Text-to-video: encode the prompt, denoise all frames together (UNet + motion modules), decode
 // the frames one by one, write the video. See include/animatediff/video.h.
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "animatediff/video.h"
-#include "backend/cpu/weight_cache.h"
 #include "backend/ops.h"
 #include "core/arena.h"
 #include "io/diffusers_folder.h"
@@ -59,50 +58,58 @@ std::vector<uint8_t> to_rgb8(const Tensor& image, int64_t index) {
 
 VideoReport generate_video(const VideoParams& params, const ProgressFn& progress) {
   validate(params);
+  pipeline::use_weights_in_place();
   VideoReport report;
 
   PhaseClock load(Phase::Load, progress, report.phases);
   const auto model = pipeline::load_sd15(params.model);
-  auto motion = load_motion_module(params.motion_module, params);
-  motion.check_fits(model->unet.config());
-  report.motion_module_version = std::string(models::motion_module_version_name(motion.version()));
+  auto motion = std::make_unique<models::MotionModuleSet>(load_motion_module(params.motion_module, params));
+  motion->check_fits(model->unet.config());
+  report.motion_module_version = std::string(models::motion_module_version_name(motion->version()));
   const pipeline::PromptEncoder prompts(pipeline::PromptEncoder::resolve_tokenizer(params.tokenizer, model->tokenizer_dir));
   load.finish();
 
   PhaseClock encode(Phase::EncodeText, progress, report.phases);
   const Tensor cond = prompts.encode(model->text_encoder, params.prompt, report.warnings);
   const Tensor uncond = prompts.encode(model->text_encoder, params.negative_prompt, report.warnings);
+  model->release_text_encoder();  // its pages leave memory before the UNet's come in
   encode.finish();
 
   PhaseClock denoise(Phase::Denoise, progress, report.phases);
   const int64_t frames = params.frames;
   models::VideoOptions video;
   video.frames = frames;
-  video.temporal = &motion;
+  video.temporal = motion.get();
   // v1 models were trained without inflated GroupNorm (inference-v1.yaml).
-  video.resnet_norm_over_frames = motion.version() == models::MotionModuleVersion::V1;
+  video.resnet_norm_over_frames = motion->version() == models::MotionModuleVersion::V1;
   sampling::NoiseGenerator rng(params.seed);
   Tensor noise = rng.normal(Shape{frames, 4, params.height / 8, params.width / 8});
-  if (frames > motion.max_frames()) {
+  if (frames > motion->max_frames()) {
     sampling::ContextWindows windows;
     windows.length = params.context_length;
     windows.stride = params.context_stride;
-    AD_CHECK(windows.length <= motion.max_frames(), "--context-length {} exceeds the motion module's {} frames",
-             windows.length, motion.max_frames());
-    motion.set_context_windows(windows);
+    AD_CHECK(windows.length <= motion->max_frames(), "--context-length {} exceeds the motion module's {} frames",
+             windows.length, motion->max_frames());
+    motion->set_context_windows(windows);
     sampling::free_noise_shuffle(noise, frames, windows.length, windows.stride, rng);
     report.context_windows = true;
   }
   sampling::DiscreteScheduleConfig schedule;  // AnimateDiff: linear betas, steps_offset 1, leading
   const auto sampler = sampling::make_sampler(sampling::parse_sampler(params.sampler), schedule, params.steps);
-  pipeline::VideoDenoiser loop(model->unet, video, *sampler, cond, uncond, params.cfg, noise,
-                               [&rng](const Shape& shape) { return rng.normal(shape); });
-  while (!loop.done()) {
-    const auto start = Clock::now();
-    const auto step = loop.next();
-    report.step_seconds.push_back(seconds_since(start));
-    denoise.emit(step.index + 1, loop.steps());
+  Tensor latents;
+  {
+    pipeline::VideoDenoiser loop(model->unet, video, *sampler, cond, uncond, params.cfg, noise,
+                                 [&rng](const Shape& shape) { return rng.normal(shape); });
+    while (!loop.done()) {
+      const auto start = Clock::now();
+      const auto step = loop.next();
+      report.step_seconds.push_back(seconds_since(start));
+      denoise.emit(step.index + 1, loop.steps());
+    }
+    latents = loop.latents();
   }
+  motion.reset();
+  model->release_unet();  // the decoder runs without the denoiser's weights in memory
   denoise.finish();
 
   // Decode one frame at a time and hand it to the encoder, so memory does not grow with frames.
@@ -116,7 +123,6 @@ VideoReport generate_video(const VideoParams& params, const ProgressFn& progress
   out.metadata["motion_module_version"] = report.motion_module_version;
   out.quality = params.video_quality;
   auto writer = video::VideoWriter::open(out);
-  const Tensor latents = loop.latents();
   double write_seconds = 0;
   for (int64_t f = 0; f < frames; ++f) {
     const Tensor image = model->vae.decode(ops::affine(latents.slice(0, f, f + 1), 1.0f / model->vae_scaling, 0.0f));
