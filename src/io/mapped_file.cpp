@@ -41,6 +41,10 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   return file;
 }
 
+void MappedFile::drop_resident() const {
+  if (data_) madvise(data_, size_, MADV_DONTNEED);  // read-only private mapping: nothing is lost
+}
+
 MappedFile::~MappedFile() {
   if (data_) munmap(data_, size_);
 }

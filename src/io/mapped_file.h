@@ -19,6 +19,10 @@ class MappedFile {
   const std::string& path() const { return path_; }
   const std::byte* data() const { return data_; }
   size_t size() const { return size_; }
+  // Gives this process's resident pages of the mapping back to the kernel (MADV_DONTNEED): the
+  // data stays valid and is read again from the file (page cache) on the next access. For weights
+  // used once, layer by layer, so that they do not all stay resident.
+  void drop_resident() const;
 
  private:
   MappedFile() = default;

@@ -46,6 +46,7 @@ class SafetensorsFile final : public TensorFile {
   const std::vector<TensorInfo>& tensors() const override { return infos_; }
   Tensor load(const std::string& name) const override;
   const std::map<std::string, std::string>& metadata() const override { return header_.metadata; }
+  void drop_resident_pages() const override { file_->drop_resident(); }
 
  private:
   std::shared_ptr<MappedFile> file_;

@@ -27,6 +27,9 @@ class ShardedTensorFile final : public TensorFile {
   const std::vector<TensorInfo>& tensors() const override { return infos_; }
   Tensor load(const std::string& name) const override;
   const std::map<std::string, std::string>& metadata() const override { return metadata_; }
+  void drop_resident_pages() const override {
+    for (const auto& shard : shards_) shard->drop_resident_pages();
+  }
 
   const std::vector<std::shared_ptr<TensorFile>>& shards() const { return shards_; }
 

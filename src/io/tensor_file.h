@@ -33,6 +33,9 @@ class TensorFile {
   virtual const std::map<std::string, std::string>& metadata() const = 0;
 
   const TensorInfo* find(const std::string& name) const;
+  // Gives back the memory pages of the file this process holds (see MappedFile::drop_resident);
+  // tensors loaded from it stay valid. No effect where tensors are not mapped from a file.
+  virtual void drop_resident_pages() const {}
 };
 
 // Opens a checkpoint by content (the magic bytes), not by extension.

@@ -159,9 +159,10 @@ models::ClipTextModel Sd3Checkpoint::load_clip_g() const {
   return models::load_sd3_clip(text_source(clip_g_, false), models::ClipSlot::G);
 }
 
-models::T5Encoder Sd3Checkpoint::load_t5() const {
+Sd3Checkpoint::T5WithFile Sd3Checkpoint::load_t5() const {
   AD_CHECK(has_t5(), "no T5 encoder in this model");
-  return models::load_t5(text_source(t5_, true));
+  const models::Sd3TextEncoderSource source = text_source(t5_, true);
+  return {models::load_t5(source), source.file};
 }
 
 models::MmditModel Sd3Checkpoint::load_mmdit() const {

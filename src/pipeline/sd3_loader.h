@@ -54,7 +54,13 @@ class Sd3Checkpoint {
 
   models::ClipTextModel load_clip_l() const;
   models::ClipTextModel load_clip_g() const;
-  models::T5Encoder load_t5() const;  // has_t5() must be true
+  // T5 with the file its weights are mapped from: T5-XXL is 9.5 GB in F16, so the pipeline gives
+  // each block's pages back after the block has run (io::TensorFile::drop_resident_pages).
+  struct T5WithFile {
+    models::T5Encoder encoder;
+    std::shared_ptr<io::TensorFile> file;
+  };
+  T5WithFile load_t5() const;  // has_t5() must be true
   models::MmditModel load_mmdit() const;
   models::AutoencoderKL load_vae() const;
 

@@ -89,8 +89,13 @@ std::array<models::Sd3Conditioning, 2> encode_prompts(const pipeline::Sd3Checkpo
   }
   clock.emit(2, total);
   if (checkpoint.has_t5()) {
-    const models::T5Encoder t5 = checkpoint.load_t5();
-    for (int i = 0; i < 2; ++i) t5_hidden[i] = t5.forward(ids.t5[i]);
+    const auto t5 = checkpoint.load_t5();
+    // Each block's weights are used once per prompt: give their pages back as the blocks run, so
+    // the whole encoder is never resident at once.
+    const auto release = [&t5](std::string_view name, const Tensor&) {
+      if (name.starts_with("block.")) t5.file->drop_resident_pages();
+    };
+    for (int i = 0; i < 2; ++i) t5_hidden[i] = t5.encoder.forward(ids.t5[i], release);
     clock.emit(3, total);
   }
   const models::MmditConfig& mmdit = checkpoint.mmdit_config();
