@@ -40,7 +40,7 @@ std::vector<std::u32string> parse_parentheses(std::u32string_view text) {
     if (c == U'(') {
       if (level == 0) {
         if (!current.empty()) result.push_back(current);
-        current = U"(";
+        current.assign(1, U'(');  // not `= U"("`: GCC 12 warns falsely (-Wrestrict, GCC bug 105329)
       } else {
         current.push_back(c);
       }
