@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -37,7 +38,11 @@
 #include "core/thread_pool.h"
 #include "models/mmdit/mmdit.h"
 #include "models/mmdit/mmdit_keys.h"
+#include "models/clip/clip_synthetic.h"
 #include "models/mmdit/mmdit_synthetic.h"
+#include "models/t5/t5_synthetic.h"
+#include "models/vae/vae_synthetic.h"
+#include "synthetic_files.h"
 
 namespace {
 
@@ -54,12 +59,14 @@ struct Options {
   DType weights = DType::F16;
   int blocks = 0;  // 0: the model's depth
   int threads = 0;
+  std::string write_model;  // a directory: write the model's files there instead of timing
 };
 
 [[noreturn]] void usage(const std::string& error) {
   fmt::print(stderr,
              "bench_mmdit: {}\nusage: bench_mmdit [--model sd3_medium|sd35_medium|sd35_large] [--size PIXELS] "
-             "[--batch 0|1|2] [--evals N] [--weights f16|bf16|f32] [--blocks N] [--threads N]\n",
+             "[--batch 0|1|2] [--evals N] [--weights f16|bf16|f32] [--blocks N] [--threads N]\n"
+             "       bench_mmdit --write-model DIR [--model ...] [--weights ...]\n",
              error);
   std::exit(2);
 }
@@ -83,6 +90,7 @@ Options parse(int argc, char** argv) {
     else if (option == "--evals") o.evals = static_cast<int>(parse_int(option, value));
     else if (option == "--blocks") o.blocks = static_cast<int>(parse_int(option, value));
     else if (option == "--threads") o.threads = static_cast<int>(parse_int(option, value));
+    else if (option == "--write-model") o.write_model = value;
     else if (option == "--weights") {
       const std::string w = value;
       if (w == "f16") o.weights = DType::F16;
@@ -264,11 +272,44 @@ void report(const models::MmditConfig& real, const models::MmditConfig& built, i
 
 }  // namespace
 
+// The files a user of the model has, with random weights: DIR/<model>.safetensors (MMDiT under
+// model.diffusion_model., the 16-channel VAE under first_stage_model.) and the text encoders as
+// sd3_infer takes them: DIR/clip_l.safetensors, DIR/clip_g.safetensors, DIR/t5xxl_fp16.safetensors.
+void write_model(const Options& o) {
+  namespace fs = std::filesystem;
+  const fs::path dir = o.write_model;
+  {
+    bench::NamedTensors tensors;
+    bench::append(tensors, *models::synthetic_mmdit_weights(config_of(o.model), o.weights, 1));
+    models::VaeShape vae;
+    vae.latent_channels = 16;
+    vae.quant_convs = false;
+    vae.encoder = true;
+    bench::append(tensors, *models::synthetic_vae_weights(vae, o.weights, 2), "first_stage_model.");
+    bench::write_tensors(dir / (o.model + ".safetensors"), tensors);
+  }
+  // Text encoders already there (e.g. linked from another model's folder) are kept.
+  const auto write_once = [&](const char* name, const auto& make) {
+    if (!fs::exists(dir / name)) bench::write_tensors(dir / name, *make());
+  };
+  models::ClipShape clip_l;
+  clip_l.text_projection = true;
+  write_once("clip_l.safetensors", [&] { return models::synthetic_clip_text_weights(clip_l, o.weights, 3); });
+  const models::ClipShape clip_g{32, 1280, 5120, 49408, 77, true};
+  write_once("clip_g.safetensors", [&] { return models::synthetic_clip_text_weights(clip_g, o.weights, 4); });
+  write_once("t5xxl_fp16.safetensors",
+             [&] { return models::synthetic_t5_weights(models::T5Config::xxl(), o.weights, 5); });
+}
+
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come, also into a file
   const Options o = parse(argc, argv);
   try {
     if (o.threads > 0) ThreadPool::set_threads(o.threads);
+    if (!o.write_model.empty()) {
+      write_model(o);
+      return 0;
+    }
     const models::MmditConfig real = config_of(o.model);
     models::MmditConfig built = real;
     if (o.blocks > 0 && o.blocks < real.depth) {

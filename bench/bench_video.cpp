@@ -6,6 +6,12 @@
 // cost is a single 77-token pass): random contexts stand in for the prompt embeddings.
 //
 //   ./build/bench/bench_video [--size 256] [--frames 16] [--steps 2] [--weights f16|f32] [--decode-frames N]
+//   ./build/bench/bench_video --write-model DIR [--weights f16|f32]
+//
+// --write-model writes the same random weights, plus a CLIP-L text encoder, as a diffusers SD1.5
+// folder (DIR/unet, DIR/vae (decoder only), DIR/text_encoder) and DIR/motion_module.safetensors
+// (original v2 names), so that the whole pipeline runs at real size from files:
+//   /usr/bin/time -v ./build/src/animatediff video --model DIR --motion-module DIR/motion_module.safetensors ...
 //
 // Not a Google Benchmark program: one run of the real pipeline shape, each phase timed once.
 #include <sys/resource.h>
@@ -14,12 +20,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "backend/cpu/weight_cache.h"
 #include "backend/flop_counter.h"
 #include "backend/ops.h"
 #include "core/arena.h"
+#include "models/clip/clip_synthetic.h"
 #include "models/motion/motion_keys.h"
 #include "models/motion/motion_module.h"
 #include "models/motion/motion_synthetic.h"
@@ -31,11 +39,13 @@
 #include "pipeline/phase_clock.h"
 #include "pipeline/video_denoiser.h"
 #include "sampling/noise.h"
+#include "synthetic_files.h"
 
 namespace {
 
 using namespace ad;
 using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -48,6 +58,7 @@ double peak_rss_gib() {
 struct Options {
   int64_t size = 256, frames = 16, steps = 2, decode_frames = -1;
   DType weights = DType::F16;
+  std::string write_model;
 };
 
 Options parse(int argc, char** argv) {
@@ -66,8 +77,11 @@ Options parse(int argc, char** argv) {
     else if (arg == "--steps") o.steps = std::stoll(value());
     else if (arg == "--decode-frames") o.decode_frames = std::stoll(value());
     else if (arg == "--weights") o.weights = value() == "f32" ? DType::F32 : DType::F16;
+    else if (arg == "--write-model") o.write_model = value();
     else {
-      std::fprintf(stderr, "usage: bench_video [--size 256] [--frames 16] [--steps 2] [--weights f16|f32] [--decode-frames N]\n");
+      std::fprintf(stderr,
+                   "usage: bench_video [--size 256] [--frames 16] [--steps 2] [--weights f16|f32] [--decode-frames N]\n"
+                   "       bench_video --write-model DIR [--weights f16|f32]\n");
       std::exit(2);
     }
   }
@@ -75,10 +89,29 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// A diffusers SD1.5 folder and a v2 motion module of real shape with random weights.
+void write_model(const fs::path& dir, DType dtype) {
+  const models::UNetConfig config = models::sd15_unet_config();
+  bench::write_tensors(dir / "unet" / "diffusion_pytorch_model.safetensors", *models::synthetic_unet_weights(config, dtype, 1));
+  bench::write_text(dir / "unet" / "config.json", R"({"attention_head_dim": 8, "cross_attention_dim": 768})");
+  bench::write_tensors(dir / "motion_module.safetensors",
+                       *models::synthetic_motion_weights(config, /*mid_block=*/true, 32, dtype, 2));
+  bench::write_tensors(dir / "vae" / "diffusion_pytorch_model.safetensors",
+                       *models::synthetic_vae_weights(models::VaeShape{}, dtype, 3));
+  bench::write_text(dir / "vae" / "config.json", R"({"scaling_factor": 0.18215})");
+  bench::write_tensors(dir / "text_encoder" / "model.safetensors",
+                       *models::synthetic_clip_text_weights(models::ClipShape{}, dtype, 4));
+  bench::write_text(dir / "text_encoder" / "config.json", R"({"num_attention_heads": 12, "hidden_act": "quick_gelu"})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
+  if (!o.write_model.empty()) {
+    write_model(o.write_model, o.weights);
+    return 0;
+  }
   std::printf("AnimateDiff v2, SD1.5 UNet, %lldx%lld, %lld frames, %s weights, f32 compute, CFG batch of %lld\n",
               static_cast<long long>(o.size), static_cast<long long>(o.size), static_cast<long long>(o.frames),
               o.weights == DType::F16 ? "f16" : "f32", static_cast<long long>(2 * o.frames));
@@ -93,7 +126,7 @@ int main(int argc, char** argv) {
   const auto motion = models::MotionModuleSet::load(motion_map, models::MotionModuleOptions{});
   motion.check_fits(unet.config());
   const nn::WeightMap vae_map =
-      models::vae_weights(models::synthetic_vae_decoder_weights({128, 256, 512, 512}, 4, 2, o.weights, 3), "");
+      models::vae_weights(models::synthetic_vae_weights(models::VaeShape{}, o.weights, 3), "");
   const auto vae = models::AutoencoderKL::load(nn::Binder(vae_map));
   std::printf("weights made in %.1f s; peak RSS %.2f GiB\n", seconds_since(start), peak_rss_gib());
 

@@ -80,6 +80,7 @@ struct ImageReport {
   ImageSettings settings;            // what the run used
   bool t5 = false;                   // whether T5 encoded the prompt
   int64_t peak_rss_bytes = 0;
+  int64_t peak_working_bytes = 0;  // of that: activations and scratch (the engine's arena), not weights
   std::vector<std::string> warnings;  // e.g. no T5, a prompt longer than CLIP's 77 tokens
 };
 

@@ -58,6 +58,7 @@ struct VideoReport {
   std::string motion_module_version;       // "v1", "v2", "v3"
   bool context_windows = false;            // FreeNoise windows were used
   int64_t peak_rss_bytes = 0;
+  int64_t peak_working_bytes = 0;  // of that: activations and scratch (the engine's arena), not weights
   std::vector<std::string> warnings;       // e.g. a prompt truncated to 77 tokens
 };
 

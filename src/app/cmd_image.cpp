@@ -99,8 +99,9 @@ Command add_image_command(CLI::App& app) {
             for (double s : report.step_seconds) denoise_seconds += s;
             const double per_step =
                 report.step_seconds.empty() ? 0.0 : denoise_seconds / static_cast<double>(report.step_seconds.size());
-            std::fprintf(stderr, "%s; %.2f s/step; peak memory %.2f GiB\n", timing.c_str() + 1, per_step,
-                         static_cast<double>(report.peak_rss_bytes) / (1 << 30));
+            std::fprintf(stderr, "%s; %.2f s/step; peak memory %.2f GiB (working memory %.2f GiB)\n", timing.c_str() + 1,
+                         per_step, static_cast<double>(report.peak_rss_bytes) / (1 << 30),
+                         static_cast<double>(report.peak_working_bytes) / (1 << 30));
             std::printf("%s\n", report.output.c_str());
             return 0;
           }};

@@ -59,9 +59,10 @@ Command add_video_command(CLI::App& app) {
             double denoise_seconds = 0;
             for (double s : report.step_seconds) denoise_seconds += s;
             const double per_step = report.step_seconds.empty() ? 0.0 : denoise_seconds / static_cast<double>(report.step_seconds.size());
-            std::fprintf(stderr, "motion module %s%s;%s; %.2f s/step; peak memory %.2f GiB\n",
+            std::fprintf(stderr, "motion module %s%s;%s; %.2f s/step; peak memory %.2f GiB (working memory %.2f GiB)\n",
                          report.motion_module_version.c_str(), report.context_windows ? ", context windows" : "",
-                         timing.c_str(), per_step, static_cast<double>(report.peak_rss_bytes) / (1 << 30));
+                         timing.c_str(), per_step, static_cast<double>(report.peak_rss_bytes) / (1 << 30),
+                         static_cast<double>(report.peak_working_bytes) / (1 << 30));
             for (const auto& f : report.files) std::printf("%s\n", f.c_str());
             return 0;
           }};

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "backend/cpu/weight_cache.h"
+#include "core/arena.h"
 
 namespace ad {
 
@@ -48,6 +49,8 @@ void PhaseClock::emit(int step, int total) const {
 }
 
 void PhaseClock::finish() { phases_.push_back({name_, seconds_since(start_)}); }
+
+int64_t peak_working_bytes() { return static_cast<int64_t>(Arena::current().stats().peak_bytes_reserved); }
 
 void use_weights_in_place() {
   if (std::getenv("AD_WEIGHT_CACHE_MB") == nullptr) cpu::WeightCache::instance().set_budget(0);

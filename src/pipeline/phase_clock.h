@@ -19,6 +19,8 @@ inline double seconds_since(Clock::time_point start) {
 
 // Peak resident set size of this process so far (getrusage), in bytes.
 int64_t peak_rss_bytes();
+// Peak memory mapped by the engine's arena (activations, scratch), in bytes.
+int64_t peak_working_bytes();
 
 // The denoisers' GEMMs have hundreds of rows or more (tokens x frames x guidance rows), so the CPU
 // backend prepares (widens, reorders) each weight per call for a few percent of the time instead

@@ -249,6 +249,7 @@ ImageReport generate_image(const ImageParams& params, const ProgressFn& progress
   report.output = params.output;
   write.finish();
   report.peak_rss_bytes = pipeline::peak_rss_bytes();
+  report.peak_working_bytes = pipeline::peak_working_bytes();
   return report;
 }
 

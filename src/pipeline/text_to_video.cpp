@@ -140,6 +140,7 @@ VideoReport generate_video(const VideoParams& params, const ProgressFn& progress
   report.phases[report.phases.size() - 2].seconds -= write_seconds;
   report.files = writer->output_files();
   report.peak_rss_bytes = pipeline::peak_rss_bytes();
+  report.peak_working_bytes = pipeline::peak_working_bytes();
   return report;
 }
 

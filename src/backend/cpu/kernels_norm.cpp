@@ -122,14 +122,16 @@ AD_KERNEL void f32_softmax_row(const float* x, float* y, int64_t n) {
   float m = -INFINITY;
 #pragma omp simd reduction(max : m)
   for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
-  float sum = 0.0f;
+  // The sum in double: a float sum of a long row (20000 keys) drifts by ~sqrt(n) ulp when the
+  // compiler does not split it into vector lanes (e.g. at -O2).
+  double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
   for (int64_t i = 0; i < n; ++i) {
     const float e = exp_f32(x[i] - m);
     y[i] = e;
-    sum += e;
+    sum += static_cast<double>(e);
   }
-  const float inv = 1.0f / sum;
+  const auto inv = static_cast<float>(1.0 / sum);
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] *= inv;
 }

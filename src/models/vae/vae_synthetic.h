@@ -1,4 +1,4 @@
-// Random weights of a VAE decoder of real shape (diffusers names), made in the process for
+// Random weights of an AutoencoderKL of real shape (diffusers names), made in the process for
 // benchmarks at real size.
 #pragma once
 
@@ -9,10 +9,14 @@
 
 namespace ad::models {
 
-// post_quant_conv + decoder.* of an AutoencoderKL with `block_channels` (SD1.5: 128, 256, 512,
-// 512), `latent_channels` (4; SD3: 16) and layers_per_block resnets per level (+1 in the decoder).
-std::shared_ptr<io::MemoryTensorFile> synthetic_vae_decoder_weights(const std::vector<int64_t>& block_channels,
-                                                                    int64_t latent_channels, int layers_per_block,
-                                                                    DType dtype, uint64_t seed);
+struct VaeShape {
+  std::vector<int64_t> block_channels{128, 256, 512, 512};
+  int64_t latent_channels = 4;  // SD3: 16
+  int layers_per_block = 2;     // resnets per level (+1 in the decoder)
+  bool quant_convs = true;      // quant_conv / post_quant_conv (SD3's VAE has none)
+  bool encoder = false;         // also encoder.* (img2img); the decoder is always made
+};
+
+std::shared_ptr<io::MemoryTensorFile> synthetic_vae_weights(const VaeShape& shape, DType dtype, uint64_t seed);
 
 }  // namespace ad::models
