@@ -93,15 +93,10 @@ Command add_image_command(CLI::App& app) {
                          describe(report.settings).c_str());
             if (!defaulted.empty())
               std::fprintf(stderr, "defaults of %s for: %s\n", report.defaults_name.c_str(), defaulted.c_str());
-            std::string timing;
-            for (const auto& phase : report.phases) timing += fmt::format(" {} {}", phase.name, format_duration(phase.seconds));
-            double denoise_seconds = 0;
-            for (double s : report.step_seconds) denoise_seconds += s;
-            const double per_step =
-                report.step_seconds.empty() ? 0.0 : denoise_seconds / static_cast<double>(report.step_seconds.size());
-            std::fprintf(stderr, "%s; %.2f s/step; peak memory %.2f GiB (working memory %.2f GiB)\n", timing.c_str() + 1,
-                         per_step, static_cast<double>(report.peak_rss_bytes) / (1 << 30),
-                         static_cast<double>(report.peak_working_bytes) / (1 << 30));
+            std::fprintf(stderr, "%s\n",
+                         format_run_summary(report.phases, report.step_seconds, report.peak_rss_bytes,
+                                            report.peak_working_bytes)
+                             .c_str());
             std::printf("%s\n", report.output.c_str());
             return 0;
           }};

@@ -1,6 +1,4 @@
 // `animatediff video`: text-to-video with an SD1.5 model and an AnimateDiff motion module.
-#include <fmt/format.h>
-
 #include <random>
 
 #include "animatediff/video.h"
@@ -54,15 +52,11 @@ Command add_video_command(CLI::App& app) {
             const VideoReport report = generate_video(*p, *quiet ? ProgressFn{} : ProgressFn(std::ref(bar)));
             bar.finish();
             for (const auto& w : report.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-            std::string timing;
-            for (const auto& phase : report.phases) timing += fmt::format(" {} {}", phase.name, format_duration(phase.seconds));
-            double denoise_seconds = 0;
-            for (double s : report.step_seconds) denoise_seconds += s;
-            const double per_step = report.step_seconds.empty() ? 0.0 : denoise_seconds / static_cast<double>(report.step_seconds.size());
-            std::fprintf(stderr, "motion module %s%s;%s; %.2f s/step; peak memory %.2f GiB (working memory %.2f GiB)\n",
-                         report.motion_module_version.c_str(), report.context_windows ? ", context windows" : "",
-                         timing.c_str(), per_step, static_cast<double>(report.peak_rss_bytes) / (1 << 30),
-                         static_cast<double>(report.peak_working_bytes) / (1 << 30));
+            std::fprintf(stderr, "motion module %s%s; %s\n", report.motion_module_version.c_str(),
+                         report.context_windows ? ", context windows" : "",
+                         format_run_summary(report.phases, report.step_seconds, report.peak_rss_bytes,
+                                            report.peak_working_bytes)
+                             .c_str());
             for (const auto& f : report.files) std::printf("%s\n", f.c_str());
             return 0;
           }};

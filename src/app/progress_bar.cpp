@@ -54,4 +54,16 @@ void ProgressBar::finish() {
   started_ = false;
 }
 
+std::string format_run_summary(const std::vector<PhaseTime>& phases, const std::vector<double>& step_seconds,
+                               int64_t peak_rss_bytes, int64_t peak_working_bytes) {
+  std::string out;
+  for (const auto& phase : phases) out += fmt::format("{}{} {}", out.empty() ? "" : " ", phase.name, format_duration(phase.seconds));
+  double total = 0;
+  for (double s : step_seconds) total += s;
+  const double per_step = step_seconds.empty() ? 0.0 : total / static_cast<double>(step_seconds.size());
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  return out + fmt::format("; {:.2f} s/step; peak memory {:.2f} GiB (working memory {:.2f} GiB)", per_step,
+                           static_cast<double>(peak_rss_bytes) / kGiB, static_cast<double>(peak_working_bytes) / kGiB);
+}
+
 }  // namespace ad::app

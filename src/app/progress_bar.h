@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdio>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "animatediff/progress.h"
 
@@ -26,5 +28,10 @@ class ProgressBar {
 
 // "1m05s", "12.3s"
 std::string format_duration(double seconds);
+
+// The closing line of a generation: "load 0.2s ... write 0.1s; 41.90 s/step; peak memory 3.13 GiB
+// (working memory 0.61 GiB)".
+std::string format_run_summary(const std::vector<PhaseTime>& phases, const std::vector<double>& step_seconds,
+                               int64_t peak_rss_bytes, int64_t peak_working_bytes);
 
 }  // namespace ad::app

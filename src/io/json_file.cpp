@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "io/tensor_file.h"
 
 namespace ad::io {
 
@@ -40,6 +41,14 @@ nlohmann::json read_json_file(const std::string& path) {
   in.read(text.data(), static_cast<std::streamsize>(size));
   AD_CHECK(static_cast<uintmax_t>(in.gcount()) == size, "{}: read failed", path);
   return parse_json(text, path);
+}
+
+nlohmann::json metadata_json(const TensorFile& file, const std::string& key) {
+  const auto it = file.metadata().find(key);
+  if (it == file.metadata().end()) return nlohmann::json::object();
+  nlohmann::json value = parse_json(it->second, file.path(), "metadata '" + key + "'");
+  AD_CHECK(value.is_object(), "{}: metadata '{}' is not a JSON object", file.path(), key);
+  return value;
 }
 
 }  // namespace ad::io

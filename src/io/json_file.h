@@ -9,6 +9,8 @@
 
 namespace ad::io {
 
+class TensorFile;
+
 inline constexpr int kJsonMaxDepth = 64;
 
 // Throws ad::Error "<label>: <what> is not valid JSON (...)" or "... nests deeper than 64 levels".
@@ -16,5 +18,10 @@ nlohmann::json parse_json(std::string_view text, const std::string& label, std::
 
 // Reads and parses a JSON file of at most 64 MiB; errors name the file.
 nlohmann::json read_json_file(const std::string& path);
+
+// The JSON object stored as string metadata `key` of a checkpoint (e.g. "animatediff.config": the
+// hints our test checkpoints carry for what the shapes cannot tell, such as head counts); an
+// empty object when absent. Errors name the file.
+nlohmann::json metadata_json(const TensorFile& file, const std::string& key);
 
 }  // namespace ad::io

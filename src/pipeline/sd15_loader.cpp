@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "io/diffusers_folder.h"
+#include "io/json_file.h"
 #include "io/model_detect.h"
 #include "models/clip/clip_keys.h"
 #include "models/unet/unet_keys.h"
@@ -14,19 +15,6 @@ namespace ad::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Optional hints a single file may carry in its safetensors metadata, for what the shapes cannot
-// tell: {"text_encoder": {"num_attention_heads": 4, "hidden_act": "quick_gelu"},
-//        "unet": {"attention_head_dim": 8}}. Released SD1.5 files need none (12 and 8 heads).
-nlohmann::json metadata_hints(const io::TensorFile& file) {
-  auto it = file.metadata().find("animatediff.config");
-  if (it == file.metadata().end()) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(it->second);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: metadata 'animatediff.config' is not valid JSON ({})", file.path(), e.what());
-  }
-}
 
 std::vector<int64_t> heads_from(const nlohmann::json& unet_config) {
   for (const char* key : {"num_attention_heads", "attention_head_dim"}) {
@@ -95,7 +83,10 @@ std::unique_ptr<Sd15Model> load_single_file(const std::string& path) {
   m->unet_weights = models::unet_weights(file);
   m->vae_weights = models::vae_weights(io::open_tensor_file(path), "first_stage_model.");
   m->text_weights = models::clip_text_weights(io::open_tensor_file(path), "cond_stage_model.transformer.");
-  const nlohmann::json hints = metadata_hints(*file);
+  // Hints for what the shapes cannot tell, e.g. {"text_encoder": {"num_attention_heads": 4,
+  // "hidden_act": "quick_gelu"}, "unet": {"attention_head_dim": 8}}; released SD1.5 files need
+  // none (12 and 8 heads).
+  const nlohmann::json hints = io::metadata_json(*file, "animatediff.config");
   build(*m, hints.value("unet", nlohmann::json::object()), hints.value("text_encoder", nlohmann::json::object()), path);
   m->description = "single-file checkpoint";
   return m;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "io/diffusers_folder.h"
+#include "io/json_file.h"
 #include "io/model_detect.h"
 #include "models/mmdit/mmdit_keys.h"
 #include "models/sd3_text/sd3_text_encoders.h"
@@ -16,19 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Part = Sd3Checkpoint::Part;
-
-// Head counts a single file may carry in its safetensors metadata, for what the shapes cannot
-// tell: {"mmdit": {"num_heads": 2}, "clip_l": {"num_attention_heads": 2}, "clip_g": {...},
-// "t5xxl": {"num_heads": 4}}. Released SD3 files need none (head_dim 64 everywhere).
-nlohmann::json metadata_hints(const io::TensorFile& file) {
-  auto it = file.metadata().find("animatediff.config");
-  if (it == file.metadata().end()) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(it->second);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: metadata 'animatediff.config' is not valid JSON ({})", file.path(), e.what());
-  }
-}
 
 int64_t hinted_heads(const nlohmann::json& hints, const char* part, const char* key) {
   const auto it = hints.find(part);
@@ -118,7 +106,9 @@ Sd3Checkpoint Sd3Checkpoint::open(const Sd3Paths& paths) {
     AD_CHECK(has_part(d, "vae"), "{}: the checkpoint has no VAE ('first_stage_model.*'); SD3.5 single files include it",
              root);
     c.version_ = d.version;
-    const nlohmann::json hints = metadata_hints(*file);
+    // Head counts for what the shapes cannot tell: {"mmdit": {"num_heads": 2}, "clip_l":
+    // {"num_attention_heads": 2}, ...}; released SD3 files need none (head_dim 64 everywhere).
+    const nlohmann::json hints = io::metadata_json(*file, "animatediff.config");
     c.mmdit_ = {root, "", hinted_heads(hints, "mmdit", "num_heads")};
     c.vae_ = {root, "", 0};
     if (has_part(d, "clip_l")) c.clip_l_ = {root, "", hinted_heads(hints, "clip_l", "num_attention_heads")};

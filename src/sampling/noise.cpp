@@ -3,18 +3,10 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/splitmix64.h"
 #include "core/thread_pool.h"
 
 namespace ad::sampling {
-
-namespace {
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-}  // namespace
 
 double NoiseGenerator::uniform(uint64_t counter) const {
   const uint64_t bits = splitmix64(seed_ ^ splitmix64(counter));

@@ -18,20 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int status = 0;
-  std::string output;  // stdout + stderr
-};
-
-RunResult run(const std::string& args) {
-  const fs::path log = fs::temp_directory_path() / ("ad_cli_image_" + std::to_string(::getpid()) + ".log");
-  const std::string command = test::cli_path() + " " + args + " > " + log.string() + " 2>&1";
-  RunResult r;
-  r.status = WEXITSTATUS(std::system(command.c_str()));
-  r.output = test::read_file(log.string());
-  fs::remove(log);
-  return r;
-}
+using test::run_cli;
 
 std::string model() { return test::data_dir() + "/tiny_sd3/tiny_sd3.safetensors"; }
 
@@ -71,7 +58,7 @@ class CliImage : public ::testing::Test {
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 TEST_F(CliImage, WritesPngWithMetadata) {
-  const RunResult r = run(base_args("fox.png", {{"--slg-layers", "1"}, {"--slg-scale", "2.5"}}));
+  const test::CliResult r = run_cli(base_args("fox.png", {{"--slg-layers", "1"}, {"--slg-scale", "2.5"}}));
   ASSERT_EQ(r.status, 0) << r.output;
   ASSERT_TRUE(fs::exists(path("fox.png"))) << "the output must be exactly the -o path";
   const auto info = video::probe_video(path("fox.png"));
@@ -95,9 +82,9 @@ TEST_F(CliImage, WritesPngWithMetadata) {
 }
 
 TEST_F(CliImage, SameSeedSamePixels) {
-  ASSERT_EQ(run(base_args("a.png")).status, 0);
-  ASSERT_EQ(run("--threads 1 " + base_args("b.png")).status, 0);
-  const RunResult other = run(base_args("c.png", {{"--seed", "43"}, {"--sampler", "euler"}}));
+  ASSERT_EQ(run_cli(base_args("a.png")).status, 0);
+  ASSERT_EQ(run_cli("--threads 1 " + base_args("b.png")).status, 0);
+  const test::CliResult other = run_cli(base_args("c.png", {{"--seed", "43"}, {"--sampler", "euler"}}));
   ASSERT_EQ(other.status, 0) << other.output;
   const auto a = video::probe_video(path("a.png")).first_frame_rgb;
   ASSERT_FALSE(a.empty());
@@ -111,11 +98,11 @@ TEST_F(CliImage, T5MissingOrSeparate) {
   const auto no_t5 = subset("no_t5.safetensors", [](const std::string& n) { return !starts_with(n, "text_encoders.t5xxl."); });
   const auto t5 = subset("t5.safetensors", [](const std::string& n) { return starts_with(n, "text_encoders.t5xxl."); },
                          "text_encoders.t5xxl.transformer.", false);
-  const RunResult without = run(base_args("no_t5.png", {}, no_t5));
+  const test::CliResult without = run_cli(base_args("no_t5.png", {}, no_t5));
   ASSERT_EQ(without.status, 0) << without.output;
   EXPECT_NE(without.output.find("warning: no T5 encoder"), std::string::npos) << without.output;
-  ASSERT_EQ(run(base_args("full.png")).status, 0);
-  const RunResult separate = run(base_args("separate.png", {{"--t5xxl", t5}}, no_t5));
+  ASSERT_EQ(run_cli(base_args("full.png")).status, 0);
+  const test::CliResult separate = run_cli(base_args("separate.png", {{"--t5xxl", t5}}, no_t5));
   ASSERT_EQ(separate.status, 0) << separate.output;
   EXPECT_EQ(separate.output.find("no T5"), std::string::npos) << separate.output;
   const auto full = video::probe_video(path("full.png")).first_frame_rgb;
@@ -124,22 +111,22 @@ TEST_F(CliImage, T5MissingOrSeparate) {
 }
 
 TEST_F(CliImage, ImageToImage) {
-  ASSERT_EQ(run(base_args("init.png")).status, 0);
-  const RunResult r = run("image --model " + model() + " --prompt \"a fox\" --steps 4 --strength 0.5 --seed 1 -q --init-image " +
+  ASSERT_EQ(run_cli(base_args("init.png")).status, 0);
+  const test::CliResult r = run_cli("image --model " + model() + " --prompt \"a fox\" --steps 4 --strength 0.5 --seed 1 -q --init-image " +
                           path("init.png") + " -o " + path("out.png"));
   ASSERT_EQ(r.status, 0) << r.output;
   const auto info = video::probe_video(path("out.png"));
   EXPECT_EQ(info.width, 64);  // the init image's size
   EXPECT_EQ(info.height, 48);
   EXPECT_EQ(info.tags.at("strength"), "0.5");
-  const RunResult wrong = run(base_args("x.png", {{"--height", "64"}, {"--init-image", path("init.png")}}));
+  const test::CliResult wrong = run_cli(base_args("x.png", {{"--height", "64"}, {"--init-image", path("init.png")}}));
   EXPECT_NE(wrong.status, 0);
   EXPECT_NE(wrong.output.find("init image is 64x48"), std::string::npos) << wrong.output;
 }
 
 TEST_F(CliImage, ClearErrorsBeforeCompute) {
   const auto expect_error = [&](const std::string& args, const std::string& fragment) {
-    const RunResult r = run(args);
+    const test::CliResult r = run_cli(args);
     EXPECT_NE(r.status, 0) << args;
     EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("denoise"), std::string::npos) << r.output;

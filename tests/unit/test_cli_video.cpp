@@ -15,20 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int status = 0;
-  std::string output;  // stdout + stderr
-};
-
-RunResult run(const std::string& args) {
-  const fs::path log = fs::temp_directory_path() / ("ad_cli_" + std::to_string(::getpid()) + ".log");
-  const std::string command = test::cli_path() + " " + args + " > " + log.string() + " 2>&1";
-  RunResult r;
-  r.status = WEXITSTATUS(std::system(command.c_str()));
-  r.output = test::read_file(log.string());
-  fs::remove(log);
-  return r;
-}
+using test::run_cli;
 
 std::string model() { return test::data_dir() + "/tiny_sd15/tiny_sd15.safetensors"; }
 std::string motion() { return test::data_dir() + "/fixtures/animatediff/motion_module_v2/motion_module.ckpt"; }
@@ -51,7 +38,7 @@ class CliVideo : public ::testing::Test {
 };
 
 TEST_F(CliVideo, WritesMp4WithMetadata) {
-  const RunResult r = run(base_args("fox.mp4"));
+  const test::CliResult r = run_cli(base_args("fox.mp4"));
   ASSERT_EQ(r.status, 0) << r.output;
   const auto info = video::probe_video((dir_ / "fox.mp4").string());
   EXPECT_EQ(info.frames, 8);
@@ -64,8 +51,8 @@ TEST_F(CliVideo, WritesMp4WithMetadata) {
 }
 
 TEST_F(CliVideo, SameSeedSameFrames) {
-  ASSERT_EQ(run(base_args("a.gif")).status, 0);
-  ASSERT_EQ(run("--threads 1 " + base_args("b.gif")).status, 0);
+  ASSERT_EQ(run_cli(base_args("a.gif")).status, 0);
+  ASSERT_EQ(run_cli("--threads 1 " + base_args("b.gif")).status, 0);
   const auto a = video::probe_video((dir_ / "a.gif").string());
   const auto b = video::probe_video((dir_ / "b.gif").string());
   ASSERT_FALSE(a.first_frame_rgb.empty());
@@ -74,7 +61,7 @@ TEST_F(CliVideo, SameSeedSameFrames) {
 
 // 72 = 9 latents: odd sizes down the UNet, upsampled back to the skip connections' sizes.
 TEST_F(CliVideo, WidthMultipleOfEightOnly) {
-  const RunResult r = run(base_args("wide.webp", 4, motion(), 72));
+  const test::CliResult r = run_cli(base_args("wide.webp", 4, motion(), 72));
   ASSERT_EQ(r.status, 0) << r.output;
   const auto info = video::probe_video((dir_ / "wide.webp").string());
   EXPECT_EQ(info.frames, 4);
@@ -83,14 +70,14 @@ TEST_F(CliVideo, WidthMultipleOfEightOnly) {
 }
 
 TEST_F(CliVideo, LongClipUsesContextWindows) {
-  const RunResult r = run(base_args("long.webm", 36));
+  const test::CliResult r = run_cli(base_args("long.webm", 36));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(video::probe_video((dir_ / "long.webm").string()).frames, 36);
 }
 
 TEST_F(CliVideo, ClearErrorsBeforeCompute) {
   const auto expect_error = [&](const std::string& args, const std::string& fragment) {
-    const RunResult r = run(args);
+    const test::CliResult r = run_cli(args);
     EXPECT_NE(r.status, 0) << args;
     EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
   };

@@ -19,12 +19,7 @@ namespace {
 
 std::string checkpoint(const std::string& rel) { return test::data_dir() + "/checkpoints/" + rel; }
 
-std::vector<std::byte> read_bytes(const std::string& path) {
-  const std::string chars = test::read_file(path);
-  std::vector<std::byte> out(chars.size());
-  if (!chars.empty()) std::memcpy(out.data(), chars.data(), chars.size());
-  return out;
-}
+using test::read_bytes;
 
 // Reads every byte a tensor view covers, checking that the view lies inside its storage.
 uint64_t touch(const Tensor& t) {

@@ -18,12 +18,7 @@ namespace {
 std::string fixture(const std::string& rel) { return test::data_dir() + "/fixtures/animatediff/" + rel; }
 std::string checkpoint(const std::string& rel) { return test::data_dir() + "/checkpoints/" + rel; }
 
-std::vector<std::byte> read_bytes(const std::string& path) {
-  const std::string chars = test::read_file(path);
-  std::vector<std::byte> out(chars.size());
-  if (!chars.empty()) std::memcpy(out.data(), chars.data(), chars.size());
-  return out;
-}
+using test::read_bytes;
 
 std::span<const std::byte> as_bytes(std::string_view text) {
   return {reinterpret_cast<const std::byte*>(text.data()), text.size()};

@@ -2,18 +2,12 @@
 
 #include <cmath>
 
+#include "core/splitmix64.h"
 #include "core/thread_pool.h"
 
 namespace ad::models {
 
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // Uniform on [-bound, bound].
 template <typename T>
