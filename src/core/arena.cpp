@@ -48,7 +48,10 @@ Arena::~Arena() {
 
 Arena& Arena::current() {
   if (t_current) return *t_current;
-  static Arena* global = new Arena();  // never destroyed: storages may outlive static destruction
+  // 256 MiB chunks: fewer chunk boundaries for best fit to fragment at (a 256x256 16-frame
+  // AnimateDiff run peaks at 0.50 GiB of arena instead of 0.61 with 64 MiB chunks). Pages are
+  // only resident once touched. Never destroyed: storages may outlive static destruction.
+  static Arena* global = new Arena(size_t{256} << 20);
   return *global;
 }
 
