@@ -1,6 +1,9 @@
 // Element-wise row kernels (unary, binary, GEGLU). Each loop is a `#pragma omp simd` loop over
 // vec_math.h functions, so every AD_KERNEL clone is one vector loop for its ISA.
 #include "backend/cpu/kernels.h"
+
+#include <cmath>
+
 #include "backend/cpu/vec_math.h"
 
 namespace ad::cpu {
@@ -17,7 +20,9 @@ inline float unary_value(float x, float scale, float shift, float low, float hig
   else if constexpr (op == UnaryOp::Sigmoid) return sigmoid_f32(x);
   else if constexpr (op == UnaryOp::Exp) return exp_f32(x);
   else if constexpr (op == UnaryOp::Tanh) return tanh_f32(x);
-  else if constexpr (op == UnaryOp::Affine) return x * scale + shift;
+  // One rounding, as the reference's double computation: without FMA contraction (e.g. at -O1)
+  // x * scale + shift rounds twice and is off by an ulp.
+  else if constexpr (op == UnaryOp::Affine) return std::fma(x, scale, shift);
   else {
     // Clamp as max then min (like the reference); NaN passes through.
     const float lo = x < low ? low : x;
